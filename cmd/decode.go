@@ -1,0 +1,152 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/ui"
+)
+
+type decodeOptions struct {
+	streams *ui.Streams
+	now     func() time.Time
+
+	file    string
+	json    bool
+	explain bool
+	// explainSet is true when --explain was given either way.
+	explainSet bool
+	at         string
+	args       []string
+}
+
+func newDecodeCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	opts := &decodeOptions{streams: s, now: now}
+	cmd := &cobra.Command{
+		Use:   "decode [TOKEN | -]",
+		Short: "Show a token's header, claims and times, and what looks wrong",
+		Long: `Decode shows a token's header and claims in the token's own key order, its
+times as RFC 3339 UTC with local and relative forms, its status, and
+diagnostics (each with a code) for anything that looks wrong.
+
+It takes what you paste: a bare JWT, "Bearer <jwt>", a whole
+"Authorization: Bearer <jwt>" line or curl -H argument, a redirect URL or
+fragment with id_token= or access_token=, a JSON token response (every JWT in
+it is decoded and labelled), or text such as a log line with a JWT in it.
+Quotes, surrounding whitespace and line breaks inside the token are ignored.
+
+The input comes from the arguments, from --file, or from stdin ("-" or no
+argument). Decode never checks the signature: use jwtrace verify for that.
+
+Exit status: 0 when a token was decoded, 2 when the input holds no token or
+the token is malformed.`,
+		Example: `  jwtrace decode eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhbGljZSJ9.c2ln
+  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
+  jwtrace decode --file testdata/tokens/access.jwt
+  curl -s -d grant_type=client_credentials ... https://idp/token | jwtrace decode
+  jwtrace decode --json --file token.jwt | jq .claims.aud
+  jwtrace decode --at 2026-11-27T10:42:00Z --file token.jwt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.args = args
+			opts.explainSet = cmd.Flags().Changed("explain")
+			return runDecode(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.file, "file", "f", "", "read the input from `FILE` (- for stdin)")
+	f.BoolVar(&opts.json, "json", false, "print one JSON object per token (JSON Lines when not a terminal)")
+	f.BoolVar(&opts.explain, "explain", false, "explain well-known header and claim names (default: on at a terminal)")
+	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
+	_ = cmd.MarkFlagFilename("file")
+	return cmd
+}
+
+func runDecode(opts *decodeOptions) error {
+	s := opts.streams
+	now := opts.now()
+	if opts.at != "" {
+		t, err := parseTimeFlag(opts.at)
+		if err != nil {
+			return &usageError{fmt.Errorf("--at: %w", err)}
+		}
+		now = t
+	}
+	input, err := readDecodeInput(opts)
+	if err != nil {
+		return err
+	}
+	res, err := decode.Decode(input, decode.Options{Now: now})
+	if res == nil {
+		return err
+	}
+	for _, f := range res.Failed {
+		if len(res.Failed) > 1 || len(res.Tokens) > 0 {
+			fmt.Fprintln(s.ErrOut, "jwtrace: "+f.Error())
+		}
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
+	}
+	if err != nil {
+		var one *decode.Error
+		if errors.As(err, &one) {
+			return err
+		}
+		return &silentError{ExitUsage}
+	}
+
+	if opts.json {
+		pretty := s.StdoutIsTerminal()
+		for _, t := range res.Tokens {
+			if err := ui.WriteJSON(s.Out, t, pretty); err != nil {
+				return err
+			}
+		}
+	} else {
+		explain := opts.explain
+		if !opts.explainSet {
+			explain = s.StdoutIsTerminal()
+		}
+		view := ui.DecodeView{Explain: explain, Local: time.Local}
+		if err := ui.RenderTokens(s.Styled(s.Out), res.Tokens, view); err != nil {
+			return err
+		}
+	}
+	if !res.OK() {
+		fmt.Fprintln(s.ErrOut, "jwtrace: the token is malformed: its claims could not be decoded (see the notes)")
+		return &silentError{ExitUsage}
+	}
+	return nil
+}
+
+// readDecodeInput gets the input from --file, the arguments, or stdin.
+func readDecodeInput(opts *decodeOptions) ([]byte, error) {
+	s := opts.streams
+	switch {
+	case opts.file != "" && len(opts.args) > 0:
+		return nil, &usageError{errors.New("give the token either as an argument or with --file, not both")}
+	case opts.file == "-" || (opts.file == "" && len(opts.args) == 1 && opts.args[0] == "-"):
+		return decode.ReadLimited(s.In)
+	case opts.file != "":
+		f, err := os.Open(opts.file)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("cannot read the input: %w", err)}
+		}
+		defer f.Close()
+		return decode.ReadLimited(f)
+	case len(opts.args) > 0:
+		// Unquoted pastes arrive split: "Bearer", "eyJ...". Join them back.
+		return []byte(strings.Join(opts.args, " ")), nil
+	case s.StdinIsTerminal():
+		return nil, &usageError{errors.New("no token given: pass it as an argument, pipe it on stdin, or use --file\n" +
+			"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode")}
+	default:
+		return decode.ReadLimited(s.In)
+	}
+}

@@ -1,0 +1,86 @@
+// Package cmd holds jwtrace's cobra commands. Each file is a thin adapter:
+// it binds flags to an options struct, calls a logic package, hands the
+// result to internal/ui, and returns typed errors that exit.go maps to exit
+// codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/internal/version"
+)
+
+// Main runs jwtrace with the process's arguments and streams and returns the
+// exit code.
+func Main(ctx context.Context) int {
+	return Run(ctx, ui.System(), nil)
+}
+
+// Run runs jwtrace with the given streams; args nil means os.Args[1:].
+func Run(ctx context.Context, s *ui.Streams, args []string) int {
+	root := NewRootCmd(s, time.Now)
+	if args != nil {
+		root.SetArgs(args)
+	}
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		err = errors.Join(context.Canceled, err)
+	}
+	if err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(s.ErrOut, "jwtrace: "+msg)
+		}
+		var usage *usageError
+		if errors.As(err, &usage) {
+			fmt.Fprintln(s.ErrOut, "Run 'jwtrace --help' for usage.")
+		}
+	}
+	return exitCode(err)
+}
+
+// NewRootCmd builds the command tree. now is the clock every command uses.
+func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "jwtrace",
+		Short: "Inspect and debug JWT bearer tokens as they travel between services",
+		Long: `jwtrace inspects and debugs JWT bearer tokens: decode what you pasted,
+verify it against an authority or local keys, obtain one with the device
+flow, and trace it through a chain of services.
+
+Data goes to stdout and messages to stderr; every command has --json.`,
+		Example: `  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
+  pbpaste | jwtrace decode
+  jwtrace decode --json --file response.json | jq .claims.aud`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Version is computed when --version is asked, not at start-up.
+		Version: "set-lazily",
+	}
+	cobra.AddTemplateFunc("jwtraceVersion", version.String)
+	root.SetVersionTemplate("jwtrace {{jwtraceVersion}}\n")
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &usageError{err}
+	})
+	root.AddCommand(
+		newDecodeCmd(s, now),
+		newVersionCmd(s),
+	)
+	return root
+}
+
+// requireNoArgs is cobra.NoArgs with a usage error.
+func requireNoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+	}
+	return nil
+}

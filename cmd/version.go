@@ -1,0 +1,37 @@
+package cmd
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/internal/version"
+)
+
+func newVersionCmd(s *ui.Streams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "version",
+		Short:   "Print jwtrace's version",
+		Example: "  jwtrace version\n  jwtrace version --json",
+		Args:    requireNoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := struct {
+				Version   string `json:"version"`
+				Commit    string `json:"commit,omitempty"`
+				Date      string `json:"date,omitempty"`
+				GoVersion string `json:"go"`
+				Platform  string `json:"platform"`
+			}{version.String(), version.Commit, version.Date, runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH}
+			if asJSON {
+				return ui.WriteJSON(s.Out, v, s.StdoutIsTerminal())
+			}
+			_, err := fmt.Fprintf(s.Out, "jwtrace %s (%s, %s)\n", v.Version, v.GoVersion, v.Platform)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	return cmd
+}

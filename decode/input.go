@@ -1,0 +1,412 @@
+package decode
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxInputBytes is the most input jwtrace reads for decode. A pasted token
+// response or log excerpt fits easily; a 10 MB paste is refused with a
+// clear message instead of being scanned.
+const MaxInputBytes = 1 << 20
+
+// Candidate is one token-shaped value found in the input.
+type Candidate struct {
+	// Source names where it was found: "input", "Authorization header",
+	// "id_token", "access_token", a JSON path, "text".
+	Source string
+	Token  string
+}
+
+// Extracted is what Extract found: token candidates, and notes about values
+// that looked like tokens but are not JWTs (opaque refresh tokens, say).
+type Extracted struct {
+	Candidates []Candidate
+	Notes      []string
+}
+
+// InputError says why the input holds no token, and what it holds instead.
+type InputError struct {
+	Msg string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+// ErrEmpty is returned for input that is empty or only whitespace.
+var ErrEmpty = &InputError{Msg: "the input is empty: give a token as an argument, on stdin, or with --file"}
+
+// tokenKeys are the names under which token responses, URLs and forms carry
+// tokens; a value under one of them that is not a JWT is reported as opaque.
+var tokenKeys = []string{"access_token", "id_token", "refresh_token", "token", "jwt", "assertion", "client_assertion", "logout_token", "subject_token", "actor_token"}
+
+// Extract finds the tokens in what a person pasted: a bare JWT (with stray
+// whitespace, line breaks or quotes), "Bearer <jwt>", an "Authorization:"
+// line or curl -H argument, a URL or fragment with id_token= or
+// access_token=, a JSON token response, or text such as a log line that
+// contains JWTs.
+func Extract(input []byte) (*Extracted, error) {
+	if len(input) > MaxInputBytes {
+		return nil, &InputError{Msg: fmt.Sprintf("the input is %s; jwtrace reads at most %s (a token response is a few KiB)", sizeString(len(input)), sizeString(MaxInputBytes))}
+	}
+	if !utf8.Valid(input) {
+		return nil, &InputError{Msg: "the input is not UTF-8 text (binary data?); a JWT is plain ASCII"}
+	}
+	s := strings.TrimPrefix(string(input), "\uFEFF")
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, ErrEmpty
+	}
+	if looksBinary([]byte(s)) {
+		return nil, &InputError{Msg: "the input contains control characters (binary data?); a JWT is plain ASCII"}
+	}
+
+	// A JSON document: a token endpoint response, or any JSON holding tokens.
+	if s[0] == '{' || s[0] == '[' {
+		return extractJSON(s)
+	}
+
+	// One value, possibly quoted, prefixed or wrapped over several lines.
+	if tok, source, ok := single(s); ok {
+		return &Extracted{Candidates: []Candidate{{Source: source, Token: tok}}}, nil
+	}
+
+	// A URL, fragment or form with token parameters.
+	if ex := extractParams(s); ex != nil {
+		return ex, nil
+	}
+
+	// Anything else: look for JWT-shaped words in the text.
+	if c := scan(s); len(c) > 0 {
+		return &Extracted{Candidates: c}, nil
+	}
+	return nil, &InputError{Msg: describe(s)}
+}
+
+// single handles input that is one token, perhaps quoted, behind a
+// "Bearer" or "Authorization:" prefix, or in a curl -H argument.
+func single(s string) (string, string, bool) {
+	source := "input"
+	s = unquote(s)
+	for _, p := range []string{"-H ", "--header ", "--header="} {
+		if hasPrefixFold(s, p) {
+			s = unquote(strings.TrimSpace(s[len(p):]))
+			source = "Authorization header"
+		}
+	}
+	if i := strings.IndexByte(s, ':'); i > 0 && strings.EqualFold(strings.TrimSpace(s[:i]), "authorization") {
+		s = strings.TrimSpace(s[i+1:])
+		source = "Authorization header"
+	}
+	for _, scheme := range []string{"bearer", "dpop", "jwt"} {
+		if len(s) > len(scheme) && hasPrefixFold(s, scheme) && (s[len(scheme)] == ' ' || s[len(scheme)] == '\t') {
+			s = strings.TrimSpace(s[len(scheme):])
+			if source == "input" {
+				source = "bearer token"
+			}
+			break
+		}
+	}
+	s = unquote(s)
+	// A token broken over lines or with stray spaces: remove the whitespace
+	// if what remains is one token-shaped word.
+	joined := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if joined != "" && tokenChars(joined) && strings.Count(joined, ".") >= 1 {
+		return joined, source, true
+	}
+	return "", "", false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// unquote removes one pair of matching quotes (and a trailing comma or
+// semicolon left over from copying out of code or JSON).
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, ",;")
+	for _, q := range []string{`"`, `'`, "`"} {
+		if len(s) >= 2 && strings.HasPrefix(s, q) && strings.HasSuffix(s, q) {
+			return strings.TrimSpace(s[1 : len(s)-1])
+		}
+	}
+	return s
+}
+
+// tokenChars reports whether s consists only of characters that occur in
+// compact JWTs, including the base64 padding and standard-alphabet
+// characters that decode tolerates.
+func tokenChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isB64(c) && c != '.' && c != '=' && c != '+' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// extractParams reads query, fragment or form parameters.
+func extractParams(s string) *Extracted {
+	lower := strings.ToLower(s)
+	found := false
+	for _, k := range tokenKeys {
+		if strings.Contains(lower, k+"=") {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	// Parameters follow '?' or '#', or the input is a bare form.
+	raw := s
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		raw = s[i+1:]
+	}
+	ex := &Extracted{}
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == '#' || r == '?' || r == ';' }) {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil {
+			v = uv
+		}
+		ex.add(k, v)
+	}
+	if len(ex.Candidates) == 0 && len(ex.Notes) == 0 {
+		return nil
+	}
+	return ex
+}
+
+// add records a named value: a JWT-shaped one as a candidate, a known token
+// parameter that is not a JWT as a note.
+func (ex *Extracted) add(name, v string) {
+	v = strings.TrimSpace(v)
+	if looksLikeJWT(v) {
+		ex.Candidates = append(ex.Candidates, Candidate{Source: name, Token: v})
+		return
+	}
+	for _, k := range tokenKeys {
+		if strings.EqualFold(name, k) || strings.HasSuffix(strings.ToLower(name), "."+k) {
+			if v == "" {
+				ex.Notes = append(ex.Notes, name+" is empty")
+			} else {
+				ex.Notes = append(ex.Notes, fmt.Sprintf("%s is not a JWT: an opaque value of %d characters (only its issuer can look it up, for example through token introspection)", name, len(v)))
+			}
+			return
+		}
+	}
+}
+
+// looksLikeJWT: base64url words joined by two or four dots, header first.
+func looksLikeJWT(s string) bool {
+	if len(s) < 10 || !tokenChars(s) {
+		return false
+	}
+	n := strings.Count(s, ".")
+	return (n == 2 || n == 4) && strings.HasPrefix(s, "ey")
+}
+
+func extractJSON(s string) (*Extracted, error) {
+	if d := depth([]byte(s)); d > MaxDepth {
+		return nil, &InputError{Msg: fmt.Sprintf("the input is JSON nested more than %d levels deep; jwtrace does not read it", MaxDepth)}
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		// Not JSON after all: maybe text that starts with a brace.
+		if c := scan(s); len(c) > 0 {
+			return &Extracted{Candidates: c}, nil
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &InputError{Msg: fmt.Sprintf("the input starts like JSON but is not valid JSON (%v at byte %d), and holds no JWT", se, se.Offset)}
+		}
+		return nil, &InputError{Msg: "the input starts like JSON but is not valid JSON, and holds no JWT"}
+	}
+	ex := &Extracted{}
+	walkJSON(v, "", ex)
+	if len(ex.Candidates) == 0 {
+		msg := "the input is JSON but holds no JWT"
+		if obj, ok := v.(map[string]any); ok {
+			keys := make([]string, 0, len(obj))
+			for k := range obj {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			if len(keys) > 12 {
+				keys = append(keys[:12], "…")
+			}
+			msg += " (its keys: " + strings.Join(keys, ", ") + ")"
+		}
+		if len(ex.Notes) > 0 {
+			msg += "; " + strings.Join(ex.Notes, "; ")
+		}
+		return nil, &InputError{Msg: msg}
+	}
+	return ex, nil
+}
+
+// walkJSON visits string values in document order. Go maps lose the
+// order, so object keys are visited with the well-known token names first
+// (access_token, id_token, refresh_token) and the rest sorted.
+func walkJSON(v any, path string, ex *Extracted) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			ri, rj := keyRank(keys[i]), keyRank(keys[j])
+			if ri != rj {
+				return ri < rj
+			}
+			return keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			walkJSON(x[k], p, ex)
+		}
+	case []any:
+		for i, e := range x {
+			walkJSON(e, fmt.Sprintf("%s[%d]", path, i), ex)
+		}
+	case string:
+		if path == "" {
+			path = "input"
+		}
+		ex.add(path, x)
+	}
+}
+
+func keyRank(k string) int {
+	for i, t := range tokenKeys {
+		if k == t {
+			return i
+		}
+	}
+	return len(tokenKeys)
+}
+
+// scan finds JWT-shaped words anywhere in text (log lines, curl commands,
+// HTTP dumps, cookies).
+func scan(s string) []Candidate {
+	var out []Candidate
+	seen := map[string]bool{}
+	i := 0
+	for i < len(s) {
+		j := strings.Index(s[i:], "ey")
+		if j < 0 {
+			break
+		}
+		start := i + j
+		if start > 0 && isB64(s[start-1]) {
+			i = start + 2
+			continue
+		}
+		end := start
+		for end < len(s) && (isB64(s[end]) || s[end] == '.' || s[end] == '=') {
+			end++
+		}
+		w := strings.TrimRight(s[start:end], ".")
+		if looksLikeJWT(w) && !seen[w] {
+			seen[w] = true
+			out = append(out, Candidate{Source: "text", Token: w})
+		} else if strings.Count(w, ".") >= 1 && len(w) > 20 && !seen[w] && len(out) == 0 {
+			// A damaged token: keep it so that decode says what is wrong.
+			seen[w] = true
+			out = append(out, Candidate{Source: "text", Token: w})
+		}
+		i = end
+		if end == start {
+			i = start + 2
+		}
+	}
+	// A damaged token only counts when nothing better was found.
+	if len(out) > 1 {
+		good := out[:0]
+		for _, c := range out {
+			if looksLikeJWT(c.Token) {
+				good = append(good, c)
+			}
+		}
+		out = good
+	}
+	return out
+}
+
+// describe says what the input is, when it holds no token.
+func describe(s string) string {
+	first := s
+	if i := strings.IndexAny(first, "\r\n"); i >= 0 {
+		first = first[:i]
+	}
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
+		return "the input is a URL without a token parameter (looked for " + strings.Join(tokenKeys[:4], "=, ") + "=)"
+	case strings.Count(s, ".") == 0 && len(s) >= 16 && tokenChars(strings.TrimSpace(s)):
+		return fmt.Sprintf("the input is an opaque value of %d characters, not a JWT (no dots): a reference token can only be looked up by its issuer, for example through token introspection", len(s))
+	case !strings.ContainsAny(s, " \t\n") && strings.Contains(s, ".") && !tokenChars(s):
+		bad := firstBad(s)
+		return fmt.Sprintf("the input is not a JWT: %q contains %q, which base64url does not use", shorten(first, 40), bad)
+	case strings.HasSuffix(lower, ".jwt") || strings.HasSuffix(lower, ".txt") || strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".token"):
+		return fmt.Sprintf("the input %q looks like a file name; to read a file use --file %s", shorten(first, 60), shorten(first, 60))
+	}
+	return fmt.Sprintf("no JWT found in the input (it starts %q); a JWT looks like eyJhbGciOi….eyJ….signature", shorten(printable([]byte(first), 40), 40))
+}
+
+func firstBad(s string) string {
+	for _, r := range s {
+		if r > 127 || (!isB64(byte(r)) && r != '.' && r != '=') {
+			return string(r)
+		}
+	}
+	return ""
+}
+
+func sizeString(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// ReadLimited reads all of r, up to MaxInputBytes; more is an InputError,
+// found without reading the rest.
+func ReadLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxInputBytes {
+		return nil, &InputError{Msg: fmt.Sprintf("the input is larger than %s; jwtrace reads at most that much (a token response is a few KiB)", sizeString(MaxInputBytes))}
+	}
+	return b, nil
+}

@@ -1,0 +1,216 @@
+package decode
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// timeClaims are the NumericDate claims jwtrace knows, with what they mean.
+// Other claims are treated as times when their name says so (suffix "_at" or
+// "_time") and their value is a plausible NumericDate.
+var timeClaims = map[string]string{
+	"exp":        "expiry",
+	"nbf":        "not before",
+	"iat":        "issued at",
+	"auth_time":  "sign-in time",
+	"updated_at": "profile updated",
+	"rat":        "token requested",
+	"pwd_exp":    "password expires",
+	"orig_iat":   "original issue time",
+}
+
+// Plausible NumericDates: 2001-09-09 to 2100-01-01, in seconds.
+const (
+	minPlausible = 1_000_000_000
+	maxPlausible = 4_102_444_800
+)
+
+// LongLifetime is the lifetime past which a token is flagged: bearer tokens
+// that live longer than a day are hard to revoke.
+const LongLifetime = 24 * time.Hour
+
+func isTimeClaim(name string) (string, bool) {
+	if m, ok := timeClaims[name]; ok {
+		return m, true
+	}
+	if strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "_time") {
+		return strings.ReplaceAll(name, "_", " "), true
+	}
+	return "", false
+}
+
+func (t *Token) evaluateTimes(now time.Time) {
+	c := t.Claims
+	known := map[string]int64{}
+	for _, m := range c.Members {
+		meaning, ok := isTimeClaim(m.Key)
+		if !ok {
+			continue
+		}
+		_, registered := timeClaims[m.Key]
+		sec, err := numericDate(m.Value)
+		if err != nil {
+			if registered {
+				t.diag(SevWarning, CodeTimeType, "%s is %s; a NumericDate must be a JSON number of seconds since 1970 (RFC 7519 section 2)", m.Key, shorten(string(m.Value), 40))
+			}
+			continue
+		}
+		if sec > maxPlausible*100 && sec/1000 < maxPlausible {
+			t.diag(SevWarning, CodeTimeMillis, "%s is %d, which looks like milliseconds; NumericDate is in seconds, so it reads as the year %d", m.Key, sec, yearOf(sec))
+		} else if !registered && (sec < minPlausible || sec > maxPlausible) {
+			continue // not a time after all
+		}
+		if _, dup := known[m.Key]; dup {
+			continue
+		}
+		known[m.Key] = sec
+		t.Times = append(t.Times, newTime(m.Key, meaning, sec, now))
+	}
+
+	exp, hasExp := known["exp"]
+	nbf, hasNbf := known["nbf"]
+	iat, hasIat := known["iat"]
+	if hasExp && hasIat {
+		life := exp - iat
+		t.Lifetime = &Duration{Seconds: life, Human: HumanSeconds(life)}
+		if life < 0 {
+			t.diag(SevWarning, CodeTimeOrder, "exp is before iat: the token expired before it was issued")
+		} else if life > int64(LongLifetime/time.Second) {
+			t.diag(SevWarning, CodeLongLifetime, "the token lives %s (exp - iat); bearer tokens that live longer than a day are hard to revoke if they leak", HumanSeconds(life))
+		}
+	}
+	if hasExp && hasNbf && nbf > exp {
+		t.diag(SevWarning, CodeTimeOrder, "nbf is after exp: the token is never valid")
+	}
+	if hasIat && iat > now.Unix()+60 {
+		t.diag(SevWarning, CodeIatFuture, "iat is %s in the future: the issuer's clock is ahead, or this machine's is behind; verifiers without leeway may reject it", HumanSeconds(iat-now.Unix()))
+	}
+
+	switch {
+	case hasNbf && now.Unix() < nbf:
+		t.Status = StatusNotYetValid
+		t.StatusText = "not valid yet: becomes valid in " + HumanSeconds(nbf-now.Unix())
+	case hasExp && now.Unix() >= exp:
+		t.Status = StatusExpired
+		t.StatusText = "expired " + HumanSeconds(now.Unix()-exp) + " ago"
+	case hasExp:
+		t.Status = StatusValid
+		t.StatusText = "valid for " + HumanSeconds(exp-now.Unix()) + " more"
+	default:
+		t.Status = StatusNoExpiry
+		t.StatusText = "no expiry: valid forever unless revoked"
+		if !c.Has("exp") {
+			t.diag(SevWarning, CodeNoExp, "no exp: the token never expires, so a leaked copy works forever; most verifiers reject it")
+		}
+	}
+}
+
+func yearOf(sec int64) int {
+	if sec > 1<<40 {
+		return 9999
+	}
+	return time.Unix(sec, 0).UTC().Year()
+}
+
+// numericDate reads a JSON number (integer or fraction) as whole seconds.
+func numericDate(v json.RawMessage) (int64, error) {
+	s := string(v)
+	if s == "" || s[0] == '"' || s == "null" || s == "true" || s == "false" || s[0] == '{' || s[0] == '[' {
+		return 0, fmt.Errorf("not a number")
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/2 || f < math.MinInt64/2 {
+		return 0, fmt.Errorf("not a usable number")
+	}
+	return int64(math.Floor(f)), nil
+}
+
+func newTime(claim, meaning string, sec int64, now time.Time) Time {
+	delta := sec - now.Unix()
+	at := time.Unix(sec, 0).UTC()
+	utc := at.Format(time.RFC3339)
+	if sec > maxPlausible*100 || sec < -62135596800 {
+		utc = "out of range"
+	}
+	return Time{Claim: claim, Unix: sec, UTC: utc, Delta: delta, Meaning: meaning, Relative: relative(claim, meaning, delta)}
+}
+
+// relative phrases a time for its claim.
+func relative(claim, meaning string, delta int64) string {
+	d := HumanSeconds(abs(delta))
+	future := delta > 0
+	switch claim {
+	case "exp":
+		if future {
+			return "expires in " + d
+		}
+		return "expired " + d + " ago"
+	case "nbf":
+		if future {
+			return "valid from " + d + " from now"
+		}
+		return "valid since " + d + " ago"
+	case "iat":
+		if future {
+			return "issued " + d + " in the future"
+		}
+		return "issued " + d + " ago"
+	}
+	if future {
+		return meaning + " in " + d
+	}
+	return meaning + " " + d + " ago"
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		if x == math.MinInt64 {
+			return math.MaxInt64
+		}
+		return -x
+	}
+	return x
+}
+
+// Human writes a duration in its two largest units: "45s", "12m5s", "3h12m",
+// "2d4h", "400d", "120y".
+func Human(d time.Duration) string { return HumanSeconds(int64(d / time.Second)) }
+
+// HumanSeconds is Human for a number of seconds; it never overflows.
+func HumanSeconds(s int64) string {
+	s = abs(s)
+	if s > 100*365*86400 {
+		return fmt.Sprintf("%dy", s/(365*86400))
+	}
+	days, s := s/86400, s%86400
+	hours, s := s/3600, s%3600
+	mins, secs := s/60, s%60
+	switch {
+	case days >= 100:
+		return fmt.Sprintf("%dd", days)
+	case days > 0:
+		if hours == 0 {
+			return fmt.Sprintf("%dd", days)
+		}
+		return fmt.Sprintf("%dd%dh", days, hours)
+	case hours > 0:
+		if mins == 0 {
+			return fmt.Sprintf("%dh", hours)
+		}
+		return fmt.Sprintf("%dh%dm", hours, mins)
+	case mins > 0:
+		if secs == 0 {
+			return fmt.Sprintf("%dm", mins)
+		}
+		return fmt.Sprintf("%dm%ds", mins, secs)
+	default:
+		return fmt.Sprintf("%ds", secs)
+	}
+}

@@ -1,0 +1,66 @@
+// Package ui is the only package that knows about terminals: streams and
+// TTY detection, color profiles (NO_COLOR, CLICOLOR, CLICOLOR_FORCE,
+// TERM=dumb), lipgloss styles, and the renderers of every command's result.
+package ui
+
+import (
+	"io"
+	"os"
+
+	"github.com/charmbracelet/colorprofile"
+	"golang.org/x/term"
+)
+
+// Streams are a command's standard streams and environment. Commands take
+// them as a value so tests can use buffers and a fixed environment.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Env is the environment, as os.Environ returns it.
+	Env []string
+}
+
+// System returns the process's real streams and environment.
+func System() *Streams {
+	return &Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Env: os.Environ()}
+}
+
+// Getenv looks a variable up in s.Env.
+func (s *Streams) Getenv(key string) string {
+	for i := len(s.Env) - 1; i >= 0; i-- {
+		kv := s.Env[i]
+		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
+			return kv[len(key)+1:]
+		}
+	}
+	return ""
+}
+
+// IsTerminal reports whether w (or r) is a terminal.
+func IsTerminal(f any) bool {
+	type fder interface{ Fd() uintptr }
+	if x, ok := f.(fder); ok {
+		return term.IsTerminal(int(x.Fd()))
+	}
+	return false
+}
+
+// StdinIsTerminal reports whether input comes from a person at a terminal.
+func (s *Streams) StdinIsTerminal() bool { return IsTerminal(s.In) }
+
+// StdoutIsTerminal reports whether output goes to a terminal.
+func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
+
+// Profile is the color profile for w: no color when w is not a terminal,
+// when NO_COLOR is set or TERM is dumb, and color when CLICOLOR_FORCE is
+// set. It is computed when asked, never at start-up.
+func (s *Streams) Profile(w io.Writer) colorprofile.Profile {
+	return colorprofile.Detect(w, s.Env)
+}
+
+// Styled wraps w so that lipgloss output is reduced to what w's profile
+// allows (plain text for pipes).
+func (s *Streams) Styled(w io.Writer) io.Writer {
+	return &colorprofile.Writer{Forward: w, Profile: s.Profile(w)}
+}

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"charm.land/lipgloss/v2"
+)
+
+// Styles used by every renderer. Colors are ANSI basics so they read on
+// light and dark backgrounds alike, without querying the terminal.
+var (
+	titleStyle   = lipgloss.NewStyle().Bold(true)
+	sectionStyle = lipgloss.NewStyle().Bold(true).Underline(true)
+	keyStyle     = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
+	dimStyle     = lipgloss.NewStyle().Faint(true)
+	okStyle      = lipgloss.NewStyle().Foreground(lipgloss.Green).Bold(true)
+	warnStyle    = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
+	errStyle     = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
+	infoStyle    = lipgloss.NewStyle().Faint(true)
+)
+
+// Safe makes text that came from a token or a server safe to print: control
+// characters (terminal escape sequences among them) are shown escaped, and
+// invalid UTF-8 is replaced.
+func Safe(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString("\uFFFD")
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			// Control characters and bidirectional overrides.
+			b.WriteString(strings.Trim(strconvQuoteRune(r), "'"))
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func strconvQuoteRune(r rune) string {
+	const hex = "0123456789abcdef"
+	if r < 0x100 {
+		return `\x` + string(hex[r>>4]) + string(hex[r&0xf])
+	}
+	return `\u` + string(hex[(r>>12)&0xf]) + string(hex[(r>>8)&0xf]) + string(hex[(r>>4)&0xf]) + string(hex[r&0xf])
+}
+
+// pad right-pads s to width display cells.
+func pad(s string, width int) string {
+	w := lipgloss.Width(s)
+	if w >= width {
+		return s
+	}
+	return s + strings.Repeat(" ", width-w)
+}
