@@ -73,8 +73,13 @@ func Extract(input []byte) (*Extracted, error) {
 	}
 
 	// One value, possibly quoted, prefixed or wrapped over several lines.
-	if tok, source, ok := single(s); ok {
+	tok, source, ok := single(s)
+	if ok {
 		return &Extracted{Candidates: []Candidate{{Source: source, Token: tok}}}, nil
+	}
+	if source != "input" && tok != "" && !strings.ContainsAny(strings.TrimSpace(s), "?#&") {
+		// "Bearer <something>" where the something is not a JWT.
+		return nil, &InputError{Msg: "after the " + strings.TrimSuffix(source, " token") + " prefix: " + describe(tok)}
 	}
 
 	// A URL, fragment or form with token parameters.
@@ -91,6 +96,9 @@ func Extract(input []byte) (*Extracted, error) {
 
 // single handles input that is one token, perhaps quoted, behind a
 // "Bearer" or "Authorization:" prefix, or in a curl -H argument.
+//
+// It returns the value with prefixes, quotes and whitespace removed, and
+// whether that value is token-shaped.
 func single(s string) (string, string, bool) {
 	source := "input"
 	s = unquote(s)
@@ -122,10 +130,10 @@ func single(s string) (string, string, bool) {
 		}
 		return r
 	}, s)
-	if joined != "" && tokenChars(joined) && strings.Count(joined, ".") >= 1 {
+	if tokenish(joined) {
 		return joined, source, true
 	}
-	return "", "", false
+	return joined, source, false
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -200,20 +208,37 @@ func extractParams(s string) *Extracted {
 // parameter that is not a JWT as a note.
 func (ex *Extracted) add(name, v string) {
 	v = strings.TrimSpace(v)
-	if looksLikeJWT(v) {
+	if looksLikeJWT(v) || (isTokenKey(name) && tokenish(v)) {
 		ex.Candidates = append(ex.Candidates, Candidate{Source: name, Token: v})
 		return
 	}
+	switch {
+	case !isTokenKey(name):
+	case v == "":
+		ex.Notes = append(ex.Notes, name+" is empty")
+	default:
+		ex.Notes = append(ex.Notes, fmt.Sprintf("%s is not a JWT: an opaque value of %d characters (only its issuer can look it up, for example through token introspection)", name, len(v)))
+	}
+}
+
+// tokenish reports whether s is worth decoding: token characters only, and
+// either a JWT header start ("ey") or the two or four dots of a JWS or JWE.
+// Damaged tokens qualify so that decode can say what is wrong with them.
+func tokenish(s string) bool {
+	if s == "" || !tokenChars(s) || !strings.Contains(s, ".") {
+		return false
+	}
+	n := strings.Count(s, ".")
+	return strings.HasPrefix(s, "ey") || n == 2 || n == 4
+}
+
+func isTokenKey(name string) bool {
 	for _, k := range tokenKeys {
 		if strings.EqualFold(name, k) || strings.HasSuffix(strings.ToLower(name), "."+k) {
-			if v == "" {
-				ex.Notes = append(ex.Notes, name+" is empty")
-			} else {
-				ex.Notes = append(ex.Notes, fmt.Sprintf("%s is not a JWT: an opaque value of %d characters (only its issuer can look it up, for example through token introspection)", name, len(v)))
-			}
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // looksLikeJWT: base64url words joined by two or four dots, header first.
@@ -332,6 +357,12 @@ func scan(s string) []Candidate {
 			end++
 		}
 		w := strings.TrimRight(s[start:end], ".")
+		if end < len(s) && !delimiter(s[end]) {
+			// The word goes on with a character tokens never have: it is
+			// not a token (or a damaged one that describe explains).
+			i = end + 1
+			continue
+		}
 		if looksLikeJWT(w) && !seen[w] {
 			seen[w] = true
 			out = append(out, Candidate{Source: "text", Token: w})
@@ -356,6 +387,11 @@ func scan(s string) []Candidate {
 		out = good
 	}
 	return out
+}
+
+// delimiter reports whether c can end a token embedded in text.
+func delimiter(c byte) bool {
+	return strings.IndexByte(" \t\r\n\"'`,;&<>()[]{}|\\", c) >= 0
 }
 
 // describe says what the input is, when it holds no token.

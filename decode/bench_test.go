@@ -1,0 +1,42 @@
+package decode
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkDecode measures the whole decode of a typical access token:
+// extraction, base64, ordered JSON, times and diagnostics.
+//
+//	go test ./decode -run '^$' -bench . -benchmem
+func BenchmarkDecode(b *testing.B) {
+	input, err := os.ReadFile("../testdata/tokens/access.jwt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(input)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := Decode(input, Options{Now: now})
+		if err != nil || len(res.Tokens) != 1 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeTokenResponse decodes a JSON token response with an access
+// token, an ID token and an opaque refresh token.
+func BenchmarkDecodeTokenResponse(b *testing.B) {
+	input, err := os.ReadFile("../testdata/tokens/response.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(input)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := Decode(input, Options{Now: now})
+		if err != nil || len(res.Tokens) != 2 {
+			b.Fatal(err)
+		}
+	}
+}
