@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+
 	"github.com/jwtrace/jwtrace/decode"
 )
 
@@ -58,7 +60,7 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 		}
 	}
 	if kid, ok := t.Header.String("kid"); ok {
-		title = append(title, fmt.Sprintf("kid %q", Safe(kid)))
+		title = append(title, `kid "`+Safe(kid)+`"`)
 	}
 	if level > 0 {
 		title[0] = "nested " + title[0]
@@ -151,6 +153,7 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	}
 }
 
+
 type row struct {
 	key, value, note string
 	styled           bool // note is already styled
@@ -163,8 +166,8 @@ type row struct {
 func writeRows(b *strings.Builder, ind string, rows []row) {
 	kw, vw := 0, 0
 	for _, r := range rows {
-		kw = max(kw, len([]rune(r.key)))
-		if n := len([]rune(r.value)); n <= 44 {
+		kw = max(kw, lipgloss.Width(r.key))
+		if n := lipgloss.Width(r.value); n <= 44 && r.note != "" {
 			vw = max(vw, n)
 		}
 	}

@@ -56,8 +56,20 @@ func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
 // when NO_COLOR is set or TERM is dumb, and color when CLICOLOR_FORCE is
 // set. It is computed when asked, never at start-up.
 func (s *Streams) Profile(w io.Writer) colorprofile.Profile {
-	return colorprofile.Detect(w, s.Env)
+	p := colorprofile.Detect(w, s.Env)
+	// no-color.org: any non-empty NO_COLOR disables color, even when
+	// CLICOLOR_FORCE is set; bixense.com/clicolors: CLICOLOR=0 disables it
+	// unless forced. colorprofile reads both as booleans and lets
+	// CLICOLOR_FORCE win for pipes, so settle them here.
+	noColor := s.Getenv("NO_COLOR") != "" ||
+		(s.Getenv("CLICOLOR") == "0" && !forced(s.Getenv("CLICOLOR_FORCE")))
+	if noColor && p > colorprofile.Ascii {
+		p = colorprofile.Ascii
+	}
+	return p
 }
+
+func forced(v string) bool { return v != "" && v != "0" && v != "false" }
 
 // Styled wraps w so that lipgloss output is reduced to what w's profile
 // allows (plain text for pipes).

@@ -11,7 +11,7 @@ import (
 // light and dark backgrounds alike, without querying the terminal.
 var (
 	titleStyle   = lipgloss.NewStyle().Bold(true)
-	sectionStyle = lipgloss.NewStyle().Bold(true).Underline(true)
+	sectionStyle = lipgloss.NewStyle().Bold(true)
 	keyStyle     = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
 	dimStyle     = lipgloss.NewStyle().Faint(true)
 	okStyle      = lipgloss.NewStyle().Foreground(lipgloss.Green).Bold(true)

@@ -1,0 +1,113 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtrace/jwtrace/decode"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var evalAt = time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC)
+
+// TestRenderTokensMatchesGoldenFiles renders each sample token as a pipe
+// would receive it. Review the diff of go test ./internal/ui -update before
+// committing it.
+func TestRenderTokensMatchesGoldenFiles(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		explain bool
+	}{
+		{"access.jwt", true},
+		{"access.jwt", false},
+		{"response.json", false},
+		{"nested.jwt", false},
+		{"encrypted.jwe", false},
+		{"none.jwt", false},
+		{"es256-no-exp.jwt", false},
+		{"hs256-long.jwt", false},
+	} {
+		name := strings.TrimSuffix(tc.file, filepath.Ext(tc.file))
+		if tc.explain {
+			name += "-explain"
+		}
+		t.Run(name, func(t *testing.T) {
+			input, err := os.ReadFile(filepath.Join("..", "..", "testdata", "tokens", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := decode.Decode(input, decode.Options{Now: evalAt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			s := &Streams{Env: nil}
+			if err := RenderTokens(s.Styled(&buf), res.Tokens, DecodeView{Explain: tc.explain, Local: time.UTC}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", name+".golden"), buf.Bytes())
+		})
+	}
+}
+
+func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
+	input, _ := os.ReadFile("../../testdata/tokens/access.jwt")
+	res, err := decode.Decode(input, decode.Options{Now: evalAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zone := time.FixedZone("CET", 3600)
+	if err := RenderTokens(&buf, res.Tokens, DecodeView{Local: zone}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "2026-11-27T11:02:11Z  (2026-11-27 12:02:11 CET)") {
+		t.Errorf("no local time next to exp:\n%s", buf.String())
+	}
+}
+
+func TestRenderTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
+	hdr := `{"alg":"RS256","kid":"\u001b]0;pwned\u0007"}`
+	claims := `{"iss":"evil\u001b[2J","exp":1795777331,"\u001b[31mkey":"v"}`
+	b64 := func(s string) string { return strings.TrimRight(encodeB64(s), "=") }
+	res, err := decode.Decode([]byte(b64(hdr)+"."+b64(claims)+"."+b64(strings.Repeat("s", 256))), decode.Options{Now: evalAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{Explain: true}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsAny(buf.Bytes(), "\x1b\x07") {
+		t.Errorf("control characters reached the output:\n%q", buf.String())
+	}
+	if !strings.Contains(buf.String(), `evil\x1b[2J`) {
+		t.Errorf("escaped value not shown:\n%s", buf.String())
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/ui -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test ./internal/ui -update and review the diff)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func encodeB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
