@@ -94,11 +94,7 @@ func runDecode(opts *decodeOptions) error {
 		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
 	}
 	if err != nil {
-		var one *decode.Error
-		if errors.As(err, &one) {
-			return err
-		}
-		return &silentError{ExitUsage}
+		return err
 	}
 
 	if opts.json {

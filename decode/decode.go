@@ -38,6 +38,9 @@ func Decode(input []byte, opts Options) (*Result, error) {
 	if len(res.Tokens) == 0 && len(res.Failed) == 1 {
 		return res, res.Failed[0]
 	}
+	if len(res.Tokens) == 0 && len(res.Failed) == 0 {
+		return res, &InputError{Msg: "no JWT found in the input"}
+	}
 	if len(res.Tokens) == 0 && len(res.Failed) > 1 {
 		return res, &InputError{Msg: "none of the token-shaped values in the input could be decoded"}
 	}

@@ -79,11 +79,14 @@ func Extract(input []byte) (*Extracted, error) {
 	}
 	if source != "input" && tok != "" && !strings.ContainsAny(strings.TrimSpace(s), "?#&") {
 		// "Bearer <something>" where the something is not a JWT.
-		return nil, &InputError{Msg: "after the " + strings.TrimSuffix(source, " token") + " prefix: " + describe(tok)}
+		return nil, &InputError{Msg: describe(tok, "the value after "+prefixName(s))}
 	}
 
 	// A URL, fragment or form with token parameters.
 	if ex := extractParams(s); ex != nil {
+		if len(ex.Candidates) == 0 {
+			return nil, &InputError{Msg: "no JWT in the parameters: " + strings.Join(ex.Notes, "; ")}
+		}
 		return ex, nil
 	}
 
@@ -91,7 +94,7 @@ func Extract(input []byte) (*Extracted, error) {
 	if c := scan(s); len(c) > 0 {
 		return &Extracted{Candidates: c}, nil
 	}
-	return nil, &InputError{Msg: describe(s)}
+	return nil, &InputError{Msg: describe(s, "the input")}
 }
 
 // single handles input that is one token, perhaps quoted, behind a
@@ -348,7 +351,8 @@ func scan(s string) []Candidate {
 			break
 		}
 		start := i + j
-		if start > 0 && isB64(s[start-1]) {
+		if start > 0 && !delimiter(s[start-1]) && s[start-1] != '=' && s[start-1] != ':' {
+			// Inside a longer word: not the start of a token.
 			i = start + 2
 			continue
 		}
@@ -394,8 +398,18 @@ func delimiter(c byte) bool {
 	return strings.IndexByte(" \t\r\n\"'`,;&<>()[]{}|\\", c) >= 0
 }
 
-// describe says what the input is, when it holds no token.
-func describe(s string) string {
+// prefixName names the prefix single() removed, for messages.
+func prefixName(s string) string {
+	if strings.Contains(strings.ToLower(s), "authorization") {
+		return "the Authorization header's scheme"
+	}
+	f := strings.Fields(s)
+	return f[0]
+}
+
+// describe says what the input is, when it holds no token. subject names
+// the input in the message ("the input", "the value after Bearer").
+func describe(s, subject string) string {
 	first := s
 	if i := strings.IndexAny(first, "\r\n"); i >= 0 {
 		first = first[:i]
@@ -403,12 +417,12 @@ func describe(s string) string {
 	lower := strings.ToLower(s)
 	switch {
 	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
-		return "the input is a URL without a token parameter (looked for " + strings.Join(tokenKeys[:4], "=, ") + "=)"
+		return subject + " is a URL without a token parameter (looked for " + strings.Join(tokenKeys[:4], "=, ") + "=)"
 	case strings.Count(s, ".") == 0 && len(s) >= 16 && tokenChars(strings.TrimSpace(s)):
-		return fmt.Sprintf("the input is an opaque value of %d characters, not a JWT (no dots): a reference token can only be looked up by its issuer, for example through token introspection", len(s))
+		return fmt.Sprintf("%s is an opaque value of %d characters, not a JWT (no dots): a reference token can only be looked up by its issuer, for example through token introspection", subject, len(s))
 	case !strings.ContainsAny(s, " \t\n") && strings.Contains(s, ".") && !tokenChars(s):
 		bad := firstBad(s)
-		return fmt.Sprintf("the input is not a JWT: %q contains %q, which base64url does not use", shorten(first, 40), bad)
+		return fmt.Sprintf("%s is not a JWT: %q contains %q, which base64url does not use", subject, shorten(first, 40), bad)
 	case strings.HasSuffix(lower, ".jwt") || strings.HasSuffix(lower, ".txt") || strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".token"):
 		return fmt.Sprintf("the input %q looks like a file name; to read a file use --file %s", shorten(first, 60), shorten(first, 60))
 	}
