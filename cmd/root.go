@@ -49,11 +49,12 @@ func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "jwtrace",
 		Short: "Inspect and debug JWT bearer tokens as they travel between services",
-		Long: `jwtrace inspects and debugs JWT bearer tokens: decode what you pasted,
-verify it against an authority or local keys, obtain one with the device
-flow, and trace it through a chain of services.
+		Long: `jwtrace inspects and debugs JWT bearer tokens as they pass from service
+to service.
 
-Data goes to stdout and messages to stderr; every command has --json.`,
+Data goes to stdout and messages to stderr; every command has --json.
+Exit status: 0 success, 1 check failed, 2 usage or input error, 3 could not
+complete (network), 4 login denied or expired, 130 interrupted.`,
 		Example: `  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
   pbpaste | jwtrace decode
   jwtrace decode --json --file response.json | jq .claims.aud`,
