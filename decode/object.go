@@ -86,7 +86,7 @@ func parseObject(data []byte) (*Object, []string, error) {
 	if d := depth(data); d > MaxDepth {
 		return nil, nil, &objectError{"depth", fmt.Sprintf("JSON is nested more than %d levels deep", MaxDepth)}
 	}
-	trimmed := bytes.TrimSpace(data)
+	trimmed := bytes.Trim(data, " \t\r\n") // JSON's whitespace, no more
 	if !json.Valid(trimmed) {
 		return nil, nil, &objectError{"json", "not valid JSON: " + jsonSyntaxHint(trimmed)}
 	}
@@ -133,7 +133,7 @@ func parseObject(data []byte) (*Object, []string, error) {
 // nestedDuplicates walks a member's value and records duplicate keys inside
 // nested objects, with their dotted path.
 func nestedDuplicates(raw json.RawMessage, path string, dups []string) []string {
-	t := bytes.TrimSpace(raw)
+	t := raw
 	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 		return dups
 	}

@@ -153,7 +153,6 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	}
 }
 
-
 type row struct {
 	key, value, note string
 	styled           bool // note is already styled
