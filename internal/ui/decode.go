@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,20 +72,16 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	line("%s", titleStyle.Render(strings.Join(title, " · ")))
 	b.WriteString("\n")
 
-	// Header.
+	// Header and claims as JSON in the token's own order, with notes.
 	line("%s", sectionStyle.Render("Header"))
-	rows := make([]row, 0, len(t.Header.Members))
-	for _, m := range t.Header.Members {
-		val := valueText(m.Value)
-		r := row{key: Safe(m.Key), value: val}
-		if v.Explain {
-			r.note = decode.ExplainHeader(m.Key, stringValue(m.Value))
+	notes := make([]string, len(t.Header.Members))
+	if v.Explain {
+		for i, m := range t.Header.Members {
+			notes[i] = dimStyle.Render(decode.ExplainHeader(m.Key, stringValue(m.Value)))
 		}
-		rows = append(rows, r)
 	}
-	writeRows(b, ind+"  ", rows)
+	writeObject(b, ind+"  ", t.Header.Members, notes)
 
-	// Claims, or why there are none.
 	if t.Claims != nil {
 		b.WriteString("\n")
 		line("%s", sectionStyle.Render("Claims"))
@@ -92,25 +89,22 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 		for _, tm := range t.Times {
 			times[tm.Claim] = tm
 		}
-		rows = rows[:0]
-		for _, m := range t.Claims.Members {
-			r := row{key: Safe(m.Key), value: valueText(m.Value)}
+		notes = make([]string, len(t.Claims.Members))
+		for i, m := range t.Claims.Members {
 			if tm, ok := times[m.Key]; ok {
-				r.value = tm.UTC
+				note := tm.UTC
 				if loc := localTime(tm, v.Local); loc != "" {
-					r.value += "  (" + loc + ")"
+					note += " (" + loc + ")"
 				}
-				r.note = relStyle(tm).Render(tm.Relative)
-				r.styled = true
+				notes[i] = note + "  " + relStyle(tm).Render(tm.Relative)
 			} else if v.Explain {
-				r.note = decode.ExplainClaim(m.Key)
+				notes[i] = dimStyle.Render(decode.ExplainClaim(m.Key))
 			}
-			rows = append(rows, r)
 		}
+		writeObject(b, ind+"  ", t.Claims.Members, notes)
 		if t.Lifetime != nil {
-			rows = append(rows, row{key: "lifetime", value: t.Lifetime.Human, note: "exp - iat", styled: false, derived: true})
+			line("  %s %s %s", dimStyle.Render("lifetime"), t.Lifetime.Human, dimStyle.Render("(exp - iat)"))
 		}
-		writeRows(b, ind+"  ", rows)
 	} else if t.Payload != nil {
 		b.WriteString("\n")
 		line("%s", sectionStyle.Render("Payload"))
@@ -153,48 +147,44 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	}
 }
 
-type row struct {
-	key, value, note string
-	styled           bool // note is already styled
-	derived          bool // computed by jwtrace, not in the token
-}
-
-// writeRows prints key/value rows with aligned columns. Values longer than
-// the alignment limit push their note further right instead of widening
-// every row.
-func writeRows(b *strings.Builder, ind string, rows []row) {
-	kw, vw := 0, 0
-	for _, r := range rows {
-		kw = max(kw, lipgloss.Width(r.key))
-		if n := lipgloss.Width(r.value); n <= 44 && r.note != "" {
-			vw = max(vw, n)
+// writeObject prints an object's members as JSON, one member a line, with
+// each member's note aligned to the right of its line. Long arrays and
+// objects are indented over several lines.
+func writeObject(b *strings.Builder, ind string, members []decode.Member, notes []string) {
+	if len(members) == 0 {
+		b.WriteString(ind + "{}\n")
+		return
+	}
+	lines := make([]string, len(members))
+	width := 0
+	for i, m := range members {
+		key, _ := json.Marshal(m.Key)
+		val := string(m.Value)
+		if len(val) > 100 && (val[0] == '[' || val[0] == '{') {
+			var buf bytes.Buffer
+			if json.Indent(&buf, m.Value, ind+"  ", "  ") == nil {
+				val = buf.String()
+			}
+		}
+		l := keyStyle.Render(Safe(string(key))) + ": " + Safe(val)
+		if i < len(members)-1 {
+			l += ","
+		}
+		lines[i] = l
+		if w := lipgloss.Width(l); notes[i] != "" && w <= 48 && !strings.Contains(l, "\n") {
+			width = max(width, w)
 		}
 	}
-	for _, r := range rows {
-		k := keyStyle.Render(pad(r.key, kw))
-		if r.derived {
-			k = dimStyle.Render(pad(r.key, kw))
-		}
-		b.WriteString(ind + k + "  ")
-		if r.note == "" {
-			b.WriteString(r.value + "\n")
+	b.WriteString(ind + "{\n")
+	for i, l := range lines {
+		b.WriteString(ind + "  ")
+		if notes[i] == "" || strings.Contains(l, "\n") {
+			b.WriteString(l + "\n")
 			continue
 		}
-		note := r.note
-		if !r.styled {
-			note = dimStyle.Render(note)
-		}
-		b.WriteString(pad(r.value, vw) + "  " + note + "\n")
+		b.WriteString(pad(l, width) + "  " + notes[i] + "\n")
 	}
-}
-
-// valueText shows a JSON value: strings without quotes, anything else as
-// compact JSON (which escapes control characters itself).
-func valueText(raw json.RawMessage) string {
-	if s, ok := stringOf(raw); ok {
-		return Safe(s)
-	}
-	return Safe(string(raw))
+	b.WriteString(ind + "}\n")
 }
 
 func stringValue(raw json.RawMessage) string {
