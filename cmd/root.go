@@ -19,12 +19,13 @@ import (
 // Main runs jwtrace with the process's arguments and streams and returns the
 // exit code.
 func Main(ctx context.Context) int {
-	return Run(ctx, ui.System(), nil)
+	return Run(ctx, ui.System(), nil, time.Now)
 }
 
-// Run runs jwtrace with the given streams; args nil means os.Args[1:].
-func Run(ctx context.Context, s *ui.Streams, args []string) int {
-	root := NewRootCmd(s, time.Now)
+// Run runs jwtrace with the given streams and clock; args nil means
+// os.Args[1:]. It prints the error, if any, and returns the exit code.
+func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time) int {
+	root := NewRootCmd(s, now)
 	if args != nil {
 		root.SetArgs(args)
 	}

@@ -149,7 +149,7 @@ func parse(compact, source string, opts Options, level int) (*Token, error) {
 		return nil, &Error{Source: source, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(compact) > MaxTokenBytes {
-		return fail(CodeTooLarge, "token is %d bytes; jwtrace decodes tokens up to %d bytes", len(compact), MaxTokenBytes)
+		return fail(CodeTooLarge, "the token is %d bytes; jwtrace decodes tokens up to %d bytes", len(compact), MaxTokenBytes)
 	}
 	parts := strings.Split(compact, ".")
 	if len(parts) != 3 && len(parts) != 5 {
@@ -164,7 +164,7 @@ func parse(compact, source string, opts Options, level int) (*Token, error) {
 	// The header decides everything else; without it there is no token.
 	hdrBytes, err := t.segment(parts[0], names[0])
 	if err != nil {
-		return fail(CodeBase64, "header is not base64url: %v", err)
+		return fail(CodeBase64, "the token's header is not base64url: %v", err)
 	}
 	hdr, dups, err := parseObject(hdrBytes)
 	if err != nil {
@@ -173,9 +173,9 @@ func parse(compact, source string, opts Options, level int) (*Token, error) {
 			code = CodeTooDeep
 		}
 		if !utf8.Valid(hdrBytes) || looksBinary(hdrBytes) {
-			return fail(code, "header is not JSON (it decodes to %d bytes of binary data); this is probably not a JWT", len(hdrBytes))
+			return fail(code, "the token's header is not JSON (it decodes to %d bytes of binary data); this is probably not a JWT", len(hdrBytes))
 		}
-		return fail(code, "header is not a JSON object: %v (header text: %s)", err, printable(hdrBytes, 80))
+		return fail(code, "the token's header is not a JSON object: %v (header text: %s)", err, printable(hdrBytes, 80))
 	}
 	t.Header = *hdr
 	for _, d := range dups {
@@ -361,13 +361,13 @@ func partsMessage(s string, n int) string {
 	dots := n - 1
 	switch {
 	case dots == 0:
-		return "has no dots; a JWT has three base64url parts separated by two dots"
+		return "the token has no dots; a JWT has three base64url parts separated by two dots"
 	case dots == 1:
-		return "has 2 parts (one dot); a JWS has 3 parts and a JWE 5 — the token looks truncated or its signature was cut off"
+		return "the token has 2 parts (one dot); a JWS has 3 parts and a JWE 5 — the token looks truncated or its signature was cut off"
 	case dots == 3:
-		return "has 4 parts (three dots); a JWS has 3 parts and a JWE 5 — two tokens run together, or one is damaged"
+		return "the token has 4 parts (three dots); a JWS has 3 parts and a JWE 5 — two tokens run together, or one is damaged"
 	default:
-		return fmt.Sprintf("has %d parts; a JWS has 3 parts and a JWE 5", n)
+		return fmt.Sprintf("the token has %d parts; a JWS has 3 parts and a JWE 5", n)
 	}
 }
 
