@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzDecode feeds arbitrary input through extraction and parsing. Whatever
@@ -51,8 +52,8 @@ func FuzzDecode(f *testing.F) {
 			if err != nil {
 				t.Fatalf("marshal: %v", err)
 			}
-			if !json.Valid(b) {
-				t.Fatalf("invalid JSON output: %s", b)
+			if !json.Valid(b) || !utf8.Valid(b) {
+				t.Fatalf("invalid JSON or UTF-8 output: %q", b)
 			}
 			if tk.Status == "" || tk.StatusText == "" {
 				t.Fatalf("token without status: %+v", tk)
@@ -94,4 +95,14 @@ func FuzzParseObject(f *testing.F) {
 			t.Fatalf("Raw is not valid JSON: %s", obj.Raw)
 		}
 	})
+}
+
+func TestParseObjectOutputIsValidUTF8(t *testing.T) {
+	obj, _, err := parseObject([]byte("{\"iss\":\"a\xffb\"}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(obj.Raw) || !utf8.Valid(obj.Members[0].Value) {
+		t.Errorf("invalid UTF-8 kept: %q", obj.Raw)
+	}
 }

@@ -86,6 +86,10 @@ func parseObject(data []byte) (*Object, []string, error) {
 	if d := depth(data); d > MaxDepth {
 		return nil, nil, &objectError{"depth", fmt.Sprintf("JSON is nested more than %d levels deep", MaxDepth)}
 	}
+	if !utf8.Valid(data) {
+		// Keep output valid UTF-8; callers report the original bytes.
+		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	}
 	trimmed := bytes.Trim(data, " \t\r\n") // JSON's whitespace, no more
 	if !json.Valid(trimmed) {
 		return nil, nil, &objectError{"json", "not valid JSON: " + jsonSyntaxHint(trimmed)}

@@ -65,10 +65,10 @@ func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	zone := time.FixedZone("CET", 3600)
-	if err := RenderTokens(&buf, res.Tokens, DecodeView{Local: zone}); err != nil {
+	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{Local: zone}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "2026-11-27T11:02:11Z  (2026-11-27 12:02:11 CET)") {
+	if !strings.Contains(buf.String(), "2026-11-27T11:02:11Z (2026-11-27 12:02:11 CET)  expires in 12m11s") {
 		t.Errorf("no local time next to exp:\n%s", buf.String())
 	}
 }
@@ -88,7 +88,7 @@ func TestRenderTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
 	if bytes.ContainsAny(buf.Bytes(), "\x1b\x07") {
 		t.Errorf("control characters reached the output:\n%q", buf.String())
 	}
-	if !strings.Contains(buf.String(), `evil\x1b[2J`) {
+	if !strings.Contains(buf.String(), `"evil\u001b[2J"`) || !strings.Contains(buf.String(), `kid "\x1b]0;pwned\x07"`) {
 		t.Errorf("escaped value not shown:\n%s", buf.String())
 	}
 }

@@ -54,13 +54,16 @@ func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
 
 // Profile is the color profile for w: no color when w is not a terminal,
 // when NO_COLOR is set or TERM is dumb, and color when CLICOLOR_FORCE is
-// set. It is computed when asked, never at start-up.
+// set. It reads only the environment: no terminfo lookup, no terminal query
+// and no subprocess, and it runs only when styled output is written.
 func (s *Streams) Profile(w io.Writer) colorprofile.Profile {
-	p := colorprofile.Detect(w, s.Env)
+	p := colorprofile.NoTTY
+	if IsTerminal(w) || forced(s.Getenv("CLICOLOR_FORCE")) || forced(s.Getenv("TTY_FORCE")) {
+		p = colorprofile.Env(s.Env)
+	}
 	// no-color.org: any non-empty NO_COLOR disables color, even when
 	// CLICOLOR_FORCE is set; bixense.com/clicolors: CLICOLOR=0 disables it
-	// unless forced. colorprofile reads both as booleans and lets
-	// CLICOLOR_FORCE win for pipes, so settle them here.
+	// unless forced. colorprofile reads both as booleans, so settle them here.
 	noColor := s.Getenv("NO_COLOR") != "" ||
 		(s.Getenv("CLICOLOR") == "0" && !forced(s.Getenv("CLICOLOR_FORCE")))
 	if noColor && p > colorprofile.Ascii {
