@@ -76,7 +76,29 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		newDecodeCmd(s, now),
 		newVersionCmd(s),
 	)
+	addCompletionExamples(root)
 	return root
+}
+
+// addCompletionExamples gives cobra's completion commands real examples.
+func addCompletionExamples(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	examples := map[string]string{
+		"completion": "  source <(jwtrace completion bash)\n  jwtrace completion zsh > \"${fpath[1]}/_jwtrace\"",
+		"bash":       "  source <(jwtrace completion bash)\n  jwtrace completion bash > /etc/bash_completion.d/jwtrace",
+		"zsh":        "  jwtrace completion zsh > \"${fpath[1]}/_jwtrace\"",
+		"fish":       "  jwtrace completion fish > ~/.config/fish/completions/jwtrace.fish",
+		"powershell": "  jwtrace completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = examples["completion"]
+		for _, sub := range c.Commands() {
+			sub.Example = examples[sub.Name()]
+		}
+	}
 }
 
 // requireNoArgs is cobra.NoArgs with a usage error.
