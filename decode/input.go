@@ -127,12 +127,15 @@ func single(s string) (string, string, bool) {
 	s = unquote(s)
 	// A token broken over lines or with stray spaces: remove the whitespace
 	// if what remains is one token-shaped word.
-	joined := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
+	joined := s
+	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+		joined = strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	if tokenish(joined) {
 		return joined, source, true
 	}

@@ -97,108 +97,116 @@ func parseObject(data []byte) (*Object, []string, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, nil, &objectError{"type", "JSON " + jsonKind(trimmed) + ", not an object"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber()
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return nil, nil, &objectError{"json", err.Error()}
+	// The text is valid JSON now, so a plain scan can split it.
+	compact := trimmed
+	if bytes.ContainsAny(trimmed, " \t\r\n") {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, trimmed); err != nil {
+			return nil, nil, &objectError{"json", err.Error()}
+		}
+		compact = buf.Bytes()
 	}
-	obj := &Object{}
-	seen := map[string]bool{}
+	obj := &Object{Raw: compact}
 	var dups []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, &objectError{"json", err.Error()}
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, &objectError{"json", err.Error()}
-		}
-		var cb bytes.Buffer
-		if json.Compact(&cb, raw) == nil {
-			raw = cb.Bytes()
-		}
-		if seen[key] {
-			dups = appendOnce(dups, key)
-		}
-		seen[key] = true
-		obj.Members = append(obj.Members, Member{Key: key, Value: raw})
-		dups = nestedDuplicates(raw, key, dups)
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, trimmed); err != nil {
-		return nil, nil, &objectError{"json", err.Error()}
-	}
-	obj.Raw = buf.Bytes()
+	obj.Members, dups = members(compact, "", nil)
 	return obj, dups, nil
 }
 
-// nestedDuplicates walks a member's value and records duplicate keys inside
-// nested objects, with their dotted path.
-func nestedDuplicates(raw json.RawMessage, path string, dups []string) []string {
-	t := raw
-	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
-		return dups
+// members splits a compact, valid JSON object into its members, in order,
+// and collects duplicate keys at any depth as dotted paths.
+func members(obj []byte, path string, dups []string) ([]Member, []string) {
+	var out []Member
+	seen := make(map[string]struct{}, 16)
+	i := 1 // past '{'
+	for i < len(obj) && obj[i] != '}' {
+		kEnd := valueEnd(obj, i)
+		key := jsonString(obj[i:kEnd])
+		vStart := kEnd + 1 // past ':'
+		vEnd := valueEnd(obj, vStart)
+		val := obj[vStart:vEnd:vEnd]
+		full := key
+		if path != "" {
+			full = path + "." + key
+		}
+		if _, dup := seen[key]; dup {
+			dups = appendOnce(dups, full)
+		}
+		seen[key] = struct{}{}
+		out = append(out, Member{Key: key, Value: val})
+		dups = nestedDups(val, full, dups)
+		i = vEnd
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(t))
-	// One frame per open object or array; arrays have no key set.
-	type frame struct {
-		keys      map[string]bool
-		path      string
-		lastKey   string
-		expectKey bool
+	return out, dups
+}
+
+// nestedDups looks for duplicate keys inside a value's objects.
+func nestedDups(val []byte, path string, dups []string) []string {
+	switch val[0] {
+	case '{':
+		_, dups = members(val, path, dups)
+	case '[':
+		for i := 1; i < len(val) && val[i] != ']'; {
+			end := valueEnd(val, i)
+			dups = nestedDups(val[i:end], path, dups)
+			i = end
+			if i < len(val) && val[i] == ',' {
+				i++
+			}
+		}
 	}
-	var stack []*frame
-	childPath := func() string {
-		if len(stack) == 0 {
-			return path
+	return dups
+}
+
+// valueEnd returns the index just past the JSON value that starts at i in
+// compact, valid JSON.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
 		}
-		top := stack[len(stack)-1]
-		if top.keys != nil {
-			return top.path + "." + top.lastKey
-		}
-		return top.path
-	}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return dups
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				stack = append(stack, &frame{keys: map[string]bool{}, path: childPath(), expectKey: true})
-			case '[':
-				stack = append(stack, &frame{path: childPath()})
+		return len(b)
+	case '{', '[':
+		d := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = valueEnd(b, j) - 1
+			case '{', '[':
+				d++
 			case '}', ']':
-				stack = stack[:len(stack)-1]
-				if len(stack) > 0 && stack[len(stack)-1].keys != nil {
-					stack[len(stack)-1].expectKey = true
+				d--
+				if d == 0 {
+					return j + 1
 				}
 			}
-			continue
-		case string:
-			if top != nil && top.keys != nil && top.expectKey {
-				if top.keys[v] {
-					dups = appendOnce(dups, top.path+"."+v)
-				}
-				top.keys[v] = true
-				top.lastKey = v
-				top.expectKey = false
-				continue
-			}
 		}
-		// A scalar value: in an object, the next string is a key again.
-		if top != nil && top.keys != nil {
-			top.expectKey = true
+		return len(b)
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' {
+			j++
 		}
+		return j
 	}
+}
+
+// jsonString decodes a JSON string literal.
+func jsonString(lit []byte) string {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var s string
+	_ = json.Unmarshal(lit, &s)
+	return s
 }
 
 func appendOnce(list []string, s string) []string {
