@@ -89,7 +89,7 @@ func (t *Token) Decoded() bool {
 func (t *Token) checkHeader() {
 	h := &t.Header
 	if v, ok := h.Get("crit"); ok {
-		t.diag(SevWarning, CodeCrit, "crit %s: a verifier must understand every header named there or reject the token", compactJSON(v))
+		t.diag(SevWarning, CodeCrit, "crit %s: a verifier must understand every header named there or reject the token", string(v))
 	}
 	if v, ok := h.Get("b64"); ok && string(v) == "false" {
 		t.diag(SevWarning, CodeB64False, "b64 is false (RFC 7797): the payload is signed unencoded, which most JWT libraries do not support")
@@ -97,7 +97,7 @@ func (t *Token) checkHeader() {
 	for _, name := range []string{"jku", "x5u", "jwk"} {
 		if v, ok := h.Get(name); ok {
 			what := map[string]string{"jku": "a URL of a key set", "x5u": "a URL of a certificate", "jwk": "an embedded public key"}[name]
-			t.diag(SevWarning, CodeKeyURL, "the header carries %s (%s %s); jwtrace never fetches or trusts it, and a verifier that does can be handed the attacker's key", what, name, shorten(compactJSON(v), 60))
+			t.diag(SevWarning, CodeKeyURL, "the header carries %s (%s %s); jwtrace never fetches or trusts it, and a verifier that does can be handed the attacker's key", what, name, shorten(string(v), 60))
 		}
 	}
 	if h.Has("x5c") {
@@ -200,7 +200,6 @@ func (t *Token) classify() {
 	}
 }
 
-func compactJSON(v json.RawMessage) string { return string(v) }
 
 func shorten(s string, n int) string {
 	r := []rune(s)

@@ -9,7 +9,6 @@ package decode
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -392,10 +391,4 @@ func expectedSigBytes(alg string) int {
 		return 114
 	}
 	return 0
-}
-
-// MarshalJSON keeps the JSON shape stable: a missing claims set is null.
-func (t *Token) MarshalJSON() ([]byte, error) {
-	type plain Token
-	return json.Marshal((*plain)(t))
 }
