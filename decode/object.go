@@ -88,7 +88,7 @@ func parseObject(data []byte) (*Object, []string, error) {
 	}
 	if !utf8.Valid(data) {
 		// Keep output valid UTF-8; callers report the original bytes.
-		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
+		data = validUTF8(data)
 	}
 	trimmed := bytes.Trim(data, " \t\r\n") // JSON's whitespace, no more
 	if !json.Valid(trimmed) {
@@ -207,6 +207,23 @@ func jsonString(lit []byte) string {
 	var s string
 	_ = json.Unmarshal(lit, &s)
 	return s
+}
+
+// validUTF8 replaces each invalid byte with U+FFFD, as encoding/json does
+// when it decodes strings, so that jwtrace shows the same keys and values
+// as Go verifiers see.
+func validUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
 }
 
 func appendOnce(list []string, s string) []string {
