@@ -200,7 +200,6 @@ func (t *Token) classify() {
 	}
 }
 
-
 func shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
