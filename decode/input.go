@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -67,7 +66,8 @@ func Extract(input []byte) (*Extracted, error) {
 		return nil, &InputError{Msg: "the input contains control characters (binary data?); a JWT is plain ASCII"}
 	}
 
-	// A JSON document: a token endpoint response, or any JSON holding tokens.
+	// A JSON document (or JSON Lines): a token endpoint response, a HAR
+	// file, a structured log, or any JSON holding tokens.
 	if s[0] == '{' || s[0] == '[' {
 		return extractJSON(s)
 	}
@@ -75,26 +75,48 @@ func Extract(input []byte) (*Extracted, error) {
 	// One value, possibly quoted, prefixed or wrapped over several lines.
 	tok, source, ok := single(s)
 	if ok {
-		return &Extracted{Candidates: []Candidate{{Source: source, Token: tok}}}, nil
+		return limit(&Extracted{Candidates: []Candidate{{Source: source, Token: tok}}}), nil
 	}
-	if source != "input" && tok != "" && !strings.ContainsAny(strings.TrimSpace(s), "?#&") {
-		// "Bearer <something>" where the something is not a JWT.
-		return nil, &InputError{Msg: describe(tok, "the value after "+prefixName(s))}
+	if source == "Basic credentials" {
+		return nil, &InputError{Msg: "the input is HTTP Basic credentials (a user name and password in base64), not a bearer token; jwtrace does not decode them"}
 	}
 
 	// A URL, fragment or form with token parameters.
-	if ex := extractParams(s); ex != nil {
-		if len(ex.Candidates) == 0 {
-			return nil, &InputError{Msg: "no JWT in the parameters: " + strings.Join(ex.Notes, "; ")}
-		}
-		return ex, nil
+	params := extractParams(s)
+	if params != nil && len(params.Candidates) > 0 {
+		return limit(params), nil
 	}
 
 	// Anything else: look for JWT-shaped words in the text.
 	if c := scan(s); len(c) > 0 {
-		return &Extracted{Candidates: c}, nil
+		ex := &Extracted{Candidates: c}
+		if params != nil {
+			ex.Notes = params.Notes
+		}
+		return limit(ex), nil
+	}
+
+	// No token: say what the input is instead.
+	switch {
+	case params != nil:
+		return nil, &InputError{Msg: "no JWT in the parameters: " + strings.Join(params.Notes, "; ")}
+	case source != "input" && tok != "" && !strings.ContainsAny(tok, " \t\r\n"):
+		// "Bearer <something>" where the something is not a JWT.
+		return nil, &InputError{Msg: describe(tok, "the value after "+prefixName(s))}
 	}
 	return nil, &InputError{Msg: describe(s, "the input")}
+}
+
+// MaxTokens is how many tokens one input may yield; more are reported and
+// skipped, so that a pasted file of thousands of tokens stays cheap.
+const MaxTokens = 100
+
+func limit(ex *Extracted) *Extracted {
+	if n := len(ex.Candidates); n > MaxTokens {
+		ex.Candidates = ex.Candidates[:MaxTokens]
+		ex.Notes = append(ex.Notes, fmt.Sprintf("the input holds %d tokens; only the first %d are decoded", n, MaxTokens))
+	}
+	return ex
 }
 
 // single handles input that is one token, perhaps quoted, behind a
@@ -115,31 +137,51 @@ func single(s string) (string, string, bool) {
 		s = strings.TrimSpace(s[i+1:])
 		source = "Authorization header"
 	}
-	for _, scheme := range []string{"bearer", "dpop", "jwt"} {
+	for _, scheme := range []string{"bearer", "dpop", "jwt", "basic"} {
 		if len(s) > len(scheme) && hasPrefixFold(s, scheme) && (s[len(scheme)] == ' ' || s[len(scheme)] == '\t') {
 			s = strings.TrimSpace(s[len(scheme):])
-			if source == "input" {
+			switch {
+			case scheme == "basic":
+				return s, "Basic credentials", false
+			case source == "input":
 				source = "bearer token"
 			}
 			break
 		}
 	}
 	s = unquote(s)
-	// A token broken over lines or with stray spaces: remove the whitespace
-	// if what remains is one token-shaped word.
-	joined := s
-	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
-		joined = strings.Map(func(r rune) rune {
-			if unicode.IsSpace(r) {
-				return -1
-			}
-			return r
-		}, s)
+	if !strings.ContainsAny(s, " \t\r\n\v\f") {
+		return s, source, tokenish(s)
 	}
-	if tokenish(joined) {
-		return joined, source, true
+	// A token broken over lines (by a terminal, an editor, or a shell's
+	// line continuation): join the pieces, but only when every piece is
+	// strict base64url and the pieces are not separate whole tokens.
+	s = strings.NewReplacer("\\\r\n", "", "\\\n", "", "`\r\n", "", "`\n", "").Replace(s)
+	fields := strings.Fields(s)
+	whole := 0
+	for _, f := range fields {
+		if !strictTokenChars(f) {
+			return s, source, false
+		}
+		if looksLikeJWT(f) {
+			whole++
+		}
 	}
-	return joined, source, false
+	joined := strings.Join(fields, "")
+	if whole > 1 || !tokenish(joined) {
+		return s, source, false
+	}
+	return joined, source, true
+}
+
+// strictTokenChars: only base64url characters and dots.
+func strictTokenChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isB64(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -165,7 +207,14 @@ func unquote(s string) string {
 func tokenChars(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isB64(c) && c != '.' && c != '=' && c != '+' && c != '/' {
+		switch {
+		case isB64(c) || c == '.' || c == '+' || c == '/':
+		case c == '=':
+			// Padding ends a part: "id_token=eyJ…" is a parameter, not a token.
+			if i+1 < len(s) && s[i+1] != '=' && s[i+1] != '.' {
+				return false
+			}
+		default:
 			return false
 		}
 	}
@@ -177,7 +226,7 @@ func extractParams(s string) *Extracted {
 	lower := strings.ToLower(s)
 	found := false
 	for _, k := range tokenKeys {
-		if strings.Contains(lower, k+"=") {
+		if strings.Contains(lower, k+"=") || strings.Contains(lower, k+"%3d") {
 			found = true
 			break
 		}
@@ -196,13 +245,21 @@ func extractParams(s string) *Extracted {
 		if !ok {
 			continue
 		}
+		// A key is the last word before '=': the rest of a log line is not part of it.
+		if f := strings.Fields(k); len(f) > 0 {
+			k = f[len(f)-1]
+		}
 		if uk, err := url.QueryUnescape(k); err == nil {
 			k = uk
 		}
-		if uv, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil {
+		// A value ends at whitespace: the rest of a log line is not part of it.
+		if f := strings.Fields(v); len(f) > 0 {
+			v = f[0]
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		ex.add(k, v)
+		ex.add(k, unquote(v))
 	}
 	if len(ex.Candidates) == 0 && len(ex.Notes) == 0 {
 		return nil
@@ -217,6 +274,18 @@ func (ex *Extracted) add(name, v string) {
 	if looksLikeJWT(v) || (isTokenKey(name) && tokenish(v)) {
 		ex.Candidates = append(ex.Candidates, Candidate{Source: name, Token: v})
 		return
+	}
+	// A value that holds a token inside it: "Bearer eyJ…", a log message,
+	// a URL-encoded redirect_uri with a fragment.
+	if strings.Contains(v, "ey") {
+		found := scan(v)
+		for _, c := range found {
+			c.Source = name
+			ex.Candidates = append(ex.Candidates, c)
+		}
+		if len(found) > 0 {
+			return
+		}
 	}
 	switch {
 	case !isTokenKey(name):
@@ -262,23 +331,40 @@ func extractJSON(s string) (*Extracted, error) {
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		// Not JSON after all: maybe text that starts with a brace.
-		if c := scan(s); len(c) > 0 {
-			return &Extracted{Candidates: c}, nil
+	var docs []any
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if err == io.EOF {
+			break
 		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &InputError{Msg: fmt.Sprintf("the input starts like JSON but is not valid JSON (%v at byte %d), and holds no JWT", se, se.Offset)}
+		if err != nil {
+			if len(docs) > 0 {
+				break // JSON Lines followed by something else: keep what parsed
+			}
+			// Not JSON after all: maybe text that starts with a brace.
+			if c := scan(s); len(c) > 0 {
+				return limit(&Extracted{Candidates: c}), nil
+			}
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return nil, &InputError{Msg: fmt.Sprintf("the input starts like JSON but is not valid JSON (%v at byte %d), and holds no JWT", se, se.Offset)}
+			}
+			return nil, &InputError{Msg: "the input starts like JSON but is not valid JSON, and holds no JWT"}
 		}
-		return nil, &InputError{Msg: "the input starts like JSON but is not valid JSON, and holds no JWT"}
+		docs = append(docs, v)
 	}
 	ex := &Extracted{}
-	walkJSON(v, "", ex)
+	for i, v := range docs {
+		prefix := ""
+		if len(docs) > 1 {
+			prefix = fmt.Sprintf("line %d", i+1)
+		}
+		walkJSON(v, prefix, ex)
+	}
 	if len(ex.Candidates) == 0 {
 		msg := "the input is JSON but holds no JWT"
-		if obj, ok := v.(map[string]any); ok {
+		if obj, ok := docs[0].(map[string]any); ok && len(docs) == 1 {
 			keys := make([]string, 0, len(obj))
 			for k := range obj {
 				keys = append(keys, k)
@@ -294,7 +380,7 @@ func extractJSON(s string) (*Extracted, error) {
 		}
 		return nil, &InputError{Msg: msg}
 	}
-	return ex, nil
+	return limit(ex), nil
 }
 
 // walkJSON visits string values in document order. Go maps lose the
@@ -354,7 +440,7 @@ func scan(s string) []Candidate {
 			break
 		}
 		start := i + j
-		if start > 0 && !delimiter(s[start-1]) && s[start-1] != '=' && s[start-1] != ':' {
+		if start > 0 && !delimiter(s[start-1]) && !strings.ContainsRune("=:/", rune(s[start-1])) {
 			// Inside a longer word: not the start of a token.
 			i = start + 2
 			continue
@@ -372,11 +458,11 @@ func scan(s string) []Candidate {
 		}
 		if looksLikeJWT(w) && !seen[w] {
 			seen[w] = true
-			out = append(out, Candidate{Source: "text", Token: w})
+			out = append(out, Candidate{Source: label(s[:start]), Token: w})
 		} else if strings.Count(w, ".") >= 1 && len(w) > 20 && !seen[w] && len(out) == 0 {
 			// A damaged token: keep it so that decode says what is wrong.
 			seen[w] = true
-			out = append(out, Candidate{Source: "text", Token: w})
+			out = append(out, Candidate{Source: label(s[:start]), Token: w})
 		}
 		i = end
 		if end == start {
@@ -394,6 +480,27 @@ func scan(s string) []Candidate {
 		out = good
 	}
 	return out
+}
+
+// label names a token found in text by what precedes it: "token=" gives
+// "token", "Bearer " gives "bearer token", anything else "text".
+func label(before string) string {
+	b := strings.TrimRight(before, "'\"`")
+	if strings.HasSuffix(b, "=") || strings.HasSuffix(b, ":") {
+		b = strings.TrimRight(b[:len(b)-1], " \t'\"")
+		i := len(b)
+		for i > 0 && (isB64(b[i-1]) || b[i-1] == '.') {
+			i--
+		}
+		if name := b[i:]; name != "" && len(name) <= 40 {
+			return name
+		}
+	}
+	f := strings.Fields(before)
+	if len(f) > 0 && (strings.EqualFold(f[len(f)-1], "bearer") || strings.EqualFold(f[len(f)-1], "dpop")) {
+		return "bearer token"
+	}
+	return "text"
 }
 
 // delimiter reports whether c can end a token embedded in text.

@@ -36,8 +36,8 @@ func TestExtractFindsTheTokenInWhatPeoplePaste(t *testing.T) {
 		{"a bare fragment", "#access_token=" + sample + "&token_type=Bearer&expires_in=3600", "access_token"},
 		{"a query string", "https://app.example.com/cb?state=1&id_token=" + sample, "id_token"},
 		{"a form body", "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=" + sample, "assertion"},
-		{"a whole curl command", `curl -sS -H 'Authorization: Bearer ` + sample + `' https://api.example.com/orders`, "text"},
-		{"a log line", `2026-11-27T10:02:11Z WARN auth rejected token=` + sample + ` reason="aud"`, "text"},
+		{"a whole curl command", `curl -sS -H 'Authorization: Bearer ` + sample + `' https://api.example.com/orders`, "bearer token"},
+		{"a log line", `2026-11-27T10:02:11Z WARN auth rejected token=` + sample + ` reason="aud"`, "token"},
 		{"a JSON string", `"` + sample + `"`, "input"},
 	}
 	for _, tt := range tests {
@@ -148,4 +148,76 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	}
 	r.read += len(p)
 	return len(p), nil
+}
+
+func TestExtractFindsTokensInLongerPastes(t *testing.T) {
+	other := enc(`{"alg":"ES256"}`) + "." + enc(`{"sub":"bob"}`) + "." + enc("other-signature")
+	tests := []struct {
+		name    string
+		input   string
+		sources []string
+		tokens  []string
+	}{
+		{"two tokens on two lines", sample + "\n" + other + "\n", []string{"text", "text"}, []string{sample, other}},
+		{"two tokens as two arguments", sample + " " + other, []string{"text", "text"}, []string{sample, other}},
+		{"a log line with key=value pairs", "level=warn token=" + sample + " path=/orders", []string{"token"}, []string{sample}},
+		{"a one-field form body", "id_token=" + sample, []string{"id_token"}, []string{sample}},
+		{"a shell export", "export TOKEN=" + sample, []string{"TOKEN"}, []string{sample}},
+		{"a quoted shell assignment", "TOKEN='" + sample + "'", []string{"TOKEN"}, []string{sample}},
+		{"Bearer after other words", "user=bob Bearer " + sample, []string{"bearer token"}, []string{sample}},
+		{"Bearer with a remark after it", "Bearer " + sample + " (staging)", []string{"bearer token"}, []string{sample}},
+		{"request headers copied from devtools", "Authorization: Bearer " + sample + "\nAccept: */*\nUser-Agent: curl/8.5.0", []string{"bearer token"}, []string{sample}},
+		{"an HTTP dump with an opaque refresh_token parameter first", "POST /token?grant_type=refresh_token&refresh_token=abc HTTP/1.1\nAuthorization: Bearer " + sample, []string{"bearer token"}, []string{sample}},
+		{"a HAR header entry", `{"name":"Authorization","value":"Bearer ` + sample + `"}`, []string{"value"}, []string{sample}},
+		{"a structured log message", `{"msg":"rejected token=` + sample + `"}`, []string{"msg"}, []string{sample}},
+		{"JSON Lines", "{\"msg\":\"start\"}\n{\"access_token\":\"" + sample + "\"}\n", []string{"line 2.access_token"}, []string{sample}},
+		{"a URL-encoded redirect_uri", "https://idp/logout?redirect_uri=https%3A%2F%2Fapp%2Fcb%23id_token%3D" + sample, []string{"redirect_uri"}, []string{sample}},
+		{"a token as a path segment", "https://app.example.com/magic/" + sample, []string{"text"}, []string{sample}},
+		{"a cookie header", "Cookie: theme=dark; access_token=" + sample + "; lang=en", []string{"access_token"}, []string{sample}},
+		{"a token split with backslash-newline", sample[:30] + "\\\n" + sample[30:], []string{"input"}, []string{sample}},
+		{"a token split with a PowerShell backtick", sample[:30] + "`\n" + sample[30:], []string{"input"}, []string{sample}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := Extract([]byte(tt.input))
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			var sources, tokens []string
+			for _, c := range ex.Candidates {
+				sources = append(sources, c.Source)
+				tokens = append(tokens, c.Token)
+			}
+			if strings.Join(sources, "|") != strings.Join(tt.sources, "|") {
+				t.Errorf("sources = %q, want %q", sources, tt.sources)
+			}
+			if strings.Join(tokens, "|") != strings.Join(tt.tokens, "|") {
+				t.Errorf("tokens = %q, want %q", tokens, tt.tokens)
+			}
+		})
+	}
+}
+
+func TestExtractRecognisesBasicCredentials(t *testing.T) {
+	_, err := Extract([]byte("Authorization: Basic dXNlcjpwYXNzd29yZA=="))
+	if err == nil || !strings.Contains(err.Error(), "HTTP Basic credentials") {
+		t.Errorf("err = %v, want it to name Basic credentials", err)
+	}
+}
+
+func TestExtractCapsTheNumberOfTokens(t *testing.T) {
+	in := strings.Repeat(sample+"\n", MaxTokens+50)
+	// Each line is the same token; make them distinct so none is deduplicated.
+	var b strings.Builder
+	for i := 0; i < MaxTokens+50; i++ {
+		b.WriteString(enc(`{"alg":"HS256","n":` + itoa(int64(i)) + `}`) + "." + enc(`{}`) + ".c2ln\n")
+	}
+	in = b.String()
+	ex, err := Extract([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Candidates) != MaxTokens || len(ex.Notes) != 1 || !strings.Contains(ex.Notes[0], "only the first 100") {
+		t.Errorf("%d candidates, notes %q", len(ex.Candidates), ex.Notes)
+	}
 }
