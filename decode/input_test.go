@@ -210,7 +210,7 @@ func TestExtractCapsTheNumberOfTokens(t *testing.T) {
 	// Each line is the same token; make them distinct so none is deduplicated.
 	var b strings.Builder
 	for i := 0; i < MaxTokens+50; i++ {
-		b.WriteString(enc(`{"alg":"HS256","n":` + itoa(int64(i)) + `}`) + "." + enc(`{}`) + ".c2ln\n")
+		b.WriteString(enc(`{"alg":"HS256","n":`+itoa(int64(i))+`}`) + "." + enc(`{}`) + ".c2ln\n")
 	}
 	in = b.String()
 	ex, err := Extract([]byte(in))
