@@ -87,7 +87,7 @@ func runDecode(opts *decodeOptions) error {
 	}
 	for _, f := range res.Failed {
 		if len(res.Failed) > 1 || len(res.Tokens) > 0 {
-			fmt.Fprintln(s.ErrOut, "jwtrace: "+f.Error())
+			fmt.Fprintln(s.ErrOut, "jwtrace: "+ui.Safe(f.Error()))
 		}
 	}
 	for _, n := range res.Notes {

@@ -7,7 +7,7 @@ import (
 	"github.com/jwtrace/jwtrace/decode"
 )
 
-// Exit codes. The README documents the same table; exit_test.go keeps the
+// Exit codes. The README documents the same table; readme_test.go keeps the
 // two in step.
 const (
 	ExitOK          = 0   // success: decoded, valid, accepted, logged in

@@ -35,7 +35,8 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 	}
 	if err != nil {
 		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(s.ErrOut, "jwtrace: "+msg)
+			// Messages can quote the input: never let it drive the terminal.
+			fmt.Fprintln(s.ErrOut, "jwtrace: "+ui.SafeLines(msg))
 		}
 		var usage *usageError
 		if errors.As(err, &usage) {

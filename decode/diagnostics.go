@@ -38,6 +38,7 @@ const (
 	CodeNoAlg        = "no-alg"          // the header has no usable alg
 	CodeAlgNone      = "alg-none"        // alg "none" in any letter case
 	CodeNoEnc        = "no-enc"          // five parts but no enc
+	CodeJWEPart      = "jwe-empty-part"  // empty IV, ciphertext or tag
 	CodeEncrypted    = "encrypted"       // JWE: payload encrypted
 	CodeNested       = "nested"          // cty JWT: a nested token
 	CodeSigLength    = "signature-length"
@@ -52,7 +53,8 @@ const (
 	CodeLongLifetime = "long-lifetime"
 	CodeTimeType     = "time-not-number" // a NumericDate claim that is not a number
 	CodeTimeMillis   = "time-in-millis"  // a NumericDate in milliseconds
-	CodeTimeOrder    = "time-order"      // exp before iat, nbf after exp, ...
+	CodeTimeRange    = "time-out-of-range"
+	CodeTimeOrder    = "time-order" // exp before iat, nbf after exp, ...
 	CodeIatFuture    = "iat-future"
 	CodeAudString    = "aud-string"
 	CodeAudArray     = "aud-array"

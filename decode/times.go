@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -45,30 +46,34 @@ func isTimeClaim(name string) (string, bool) {
 
 func (t *Token) evaluateTimes(now time.Time) {
 	c := t.Claims
+	// When a time claim occurs twice (itself an error), the last one counts,
+	// as with JSON.parse and encoding/json.
 	known := map[string]int64{}
-	for _, m := range c.Members {
+	for i, m := range c.Members {
 		meaning, ok := isTimeClaim(m.Key)
 		if !ok {
 			continue
 		}
 		_, registered := timeClaims[m.Key]
-		sec, err := numericDate(m.Value)
+		sec, inRange, err := numericDate(m.Value)
 		if err != nil {
 			if registered {
 				t.diag(SevWarning, CodeTimeType, "%s is %s; a NumericDate must be a JSON number of seconds since 1970 (RFC 7519 section 2)", m.Key, shorten(string(m.Value), 40))
 			}
 			continue
 		}
-		if sec > maxPlausible*100 && sec/1000 < maxPlausible {
-			t.diag(SevWarning, CodeTimeMillis, "%s is %d, which looks like milliseconds; NumericDate is in seconds, so it reads as the year %d", m.Key, sec, yearOf(sec))
-		} else if !registered && (sec < minPlausible || sec > maxPlausible) {
+		switch {
+		case sec > maxPlausible*100 && sec/1000 < maxPlausible:
+			t.diag(SevWarning, CodeTimeMillis, "%s is %d, which looks like milliseconds; NumericDate is in seconds, so it reads as the year %d", m.Key, sec, time.Unix(sec, 0).UTC().Year())
+		case !registered && (sec < minPlausible || sec > maxPlausible):
 			continue // not a time after all
-		}
-		if _, dup := known[m.Key]; dup {
-			continue
+		case !inRange:
+			t.diag(SevWarning, CodeTimeRange, "%s is %s, too far from today to be a real time", m.Key, shorten(string(m.Value), 40))
 		}
 		known[m.Key] = sec
-		t.Times = append(t.Times, newTime(m.Key, meaning, sec, now))
+		tm := newTime(m.Key, meaning, sec, now)
+		tm.Member = i
+		t.Times = append(t.Times, tm)
 	}
 
 	exp, hasExp := known["exp"]
@@ -109,34 +114,44 @@ func (t *Token) evaluateTimes(now time.Time) {
 	}
 }
 
-func yearOf(sec int64) int {
-	if sec > 1<<40 {
-		return 9999
-	}
-	return time.Unix(sec, 0).UTC().Year()
-}
+// maxSeconds bounds the times jwtrace computes with: past the year four
+// million, beyond any real time (even one in milliseconds by mistake), and
+// far from overflowing int64 arithmetic.
+const maxSeconds = 1 << 47
 
-// numericDate reads a JSON number (integer or fraction) as whole seconds.
-func numericDate(v json.RawMessage) (int64, error) {
+// maxRFC3339 is the last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const maxRFC3339 = 253402300799
+
+// numericDate reads a JSON number (integer or fraction) as whole seconds,
+// clamped to ±maxSeconds; inRange is false when it had to clamp.
+func numericDate(v json.RawMessage) (sec int64, inRange bool, err error) {
 	s := string(v)
 	if s == "" || s[0] == '"' || s == "null" || s == "true" || s == "false" || s[0] == '{' || s[0] == '[' {
-		return 0, fmt.Errorf("not a number")
+		return 0, false, fmt.Errorf("not a number")
 	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i, nil
+	f, ferr := strconv.ParseFloat(s, 64)
+	if i, ierr := strconv.ParseInt(s, 10, 64); ierr == nil {
+		f, ferr = float64(i), nil
+		if i >= -maxSeconds && i <= maxSeconds {
+			return i, true, nil
+		}
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/2 || f < math.MinInt64/2 {
-		return 0, fmt.Errorf("not a usable number")
+	if ferr != nil && !errors.Is(ferr, strconv.ErrRange) || math.IsNaN(f) {
+		return 0, false, fmt.Errorf("not a usable number")
 	}
-	return int64(math.Floor(f)), nil
+	switch {
+	case f > maxSeconds:
+		return maxSeconds, false, nil
+	case f < -maxSeconds:
+		return -maxSeconds, false, nil
+	}
+	return int64(math.Floor(f)), true, nil
 }
 
 func newTime(claim, meaning string, sec int64, now time.Time) Time {
 	delta := sec - now.Unix()
-	at := time.Unix(sec, 0).UTC()
-	utc := at.Format(time.RFC3339)
-	if sec > maxPlausible*100 || sec < -62135596800 {
+	utc := time.Unix(sec, 0).UTC().Format(time.RFC3339)
+	if sec > maxRFC3339 || sec < -62135596800 {
 		utc = "out of range"
 	}
 	return Time{Claim: claim, Unix: sec, UTC: utc, Delta: delta, Meaning: meaning, Relative: relative(claim, meaning, delta)}

@@ -106,6 +106,8 @@ type Time struct {
 	Delta int64 `json:"delta_seconds"`
 	// Meaning is a short name of what the claim means ("expiry").
 	Meaning string `json:"meaning"`
+	// Member is the index of the claim in Claims.Members.
+	Member int `json:"-"`
 }
 
 // At returns the time as a time.Time.
@@ -248,10 +250,16 @@ func (t *Token) parseJWE(parts, names []string, alg string) {
 		if i == 3 {
 			ct = len(b)
 		}
+		if i >= 2 && parts[i] == "" {
+			t.diag(SevError, CodeJWEPart, "the %s is empty; every JWE has one", names[i])
+		}
 	}
 	t.Encryption = &Encryption{Alg: alg, Enc: enc, Kid: kid, Ciphertext: ct}
 	t.Status = StatusEncrypted
 	t.StatusText = "encrypted: the claims can only be read with the recipient's key"
+	if t.HasErrors() {
+		t.Status, t.StatusText = StatusMalformed, "a damaged JWE: see the notes"
+	}
 	msg := "the payload is encrypted (JWE); only the intended recipient can read the claims"
 	if cty, _ := t.Header.String("cty"); strings.EqualFold(cty, "JWT") {
 		msg += "; it holds a nested JWT (cty JWT), which is signed inside the encryption"
@@ -299,7 +307,7 @@ func (t *Token) parsePayload(payload []byte, opts Options, level int) {
 	}
 	t.Claims = obj
 	for _, d := range dups {
-		t.diag(SevError, CodeDuplicateKey, "the claims have the key %q more than once; libraries disagree on which one wins, so a verifier must reject it", d)
+		t.diag(SevError, CodeDuplicateKey, "the claims have the key %q more than once; libraries disagree on which one wins, so a verifier must reject it (jwtrace's times use the last one, as JSON.parse and Go do)", d)
 	}
 	t.evaluateTimes(opts.Now)
 	t.checkClaims()

@@ -243,6 +243,11 @@ func TestParseShowsAJWEsHeaderAndSaysThePayloadIsEncrypted(t *testing.T) {
 	if !hasCode(tk, CodeEncrypted) {
 		t.Errorf("no encrypted diagnostic: %v", codes(tk))
 	}
+	// Empty IV, ciphertext and tag: damaged.
+	tk = mustParse(t, enc(`{"alg":"dir","enc":"A256GCM"}`)+"....")
+	if !hasCode(tk, CodeJWEPart) || tk.Status != StatusMalformed {
+		t.Errorf("empty JWE parts: status %s, diagnostics %v", tk.Status, codes(tk))
+	}
 	// Five parts without enc is not a JWE.
 	tk = mustParse(t, enc(`{"alg":"RS256"}`)+".a.b.c.d")
 	if !hasCode(tk, CodeNoEnc) {
@@ -319,4 +324,51 @@ func TestDecodeReportsEveryTokenAndEveryFailure(t *testing.T) {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestParseUsesTheLastOfDuplicateTimeClaims(t *testing.T) {
+	tk := mustParse(t, tok(`{"alg":"RS256"}`, `{"iss":"x","exp":`+itoa(now.Add(time.Hour).Unix())+`,"exp":1}`))
+	if tk.Status != StatusExpired {
+		t.Errorf("status = %s, want expired (the last exp counts)", tk.Status)
+	}
+	if len(tk.Times) != 2 || tk.Times[0].Member != 1 || tk.Times[1].Member != 2 {
+		t.Errorf("times = %+v, want one per exp member", tk.Times)
+	}
+	if !hasCode(tk, CodeDuplicateKey) {
+		t.Errorf("no duplicate-key diagnostic: %v", codes(tk))
+	}
+}
+
+func TestParseNeverOverflowsOnExtremeTimes(t *testing.T) {
+	tests := []struct {
+		name, claims string
+		status       Status
+		code         string
+	}{
+		{"exp at the smallest int64", `{"exp":-9223372036854775808}`, StatusExpired, CodeTimeRange},
+		{"exp at the largest int64", `{"exp":9223372036854775807}`, StatusValid, CodeTimeRange},
+		{"exp of 1e300", `{"exp":1e300}`, StatusValid, CodeTimeRange},
+		{"exp of -1e999 (beyond float64)", `{"exp":-1e999}`, StatusExpired, CodeTimeRange},
+		{"iat and exp at opposite ends", `{"iat":-9223372036854775808,"exp":9223372036854775807}`, StatusValid, CodeLongLifetime},
+		{"exp in milliseconds", `{"exp":1795777331000}`, StatusValid, CodeTimeMillis},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk := mustParse(t, tok(`{"alg":"RS256"}`, tt.claims))
+			if tk.Status != tt.status {
+				t.Errorf("status = %s (%s), want %s", tk.Status, tk.StatusText, tt.status)
+			}
+			if !hasCode(tk, tt.code) {
+				t.Errorf("no %s diagnostic: %v", tt.code, codes(tk))
+			}
+			if hasCode(tk, CodeTimeOrder) {
+				t.Errorf("false time-order diagnostic: %v", tk.Diagnostics)
+			}
+			for _, d := range tk.Diagnostics {
+				if d.Code == CodeTimeMillis && !strings.Contains(d.Message, "the year 58875") {
+					t.Errorf("millis message %q does not name the year it reads as", d.Message)
+				}
+			}
+		})
+	}
 }

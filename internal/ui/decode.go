@@ -77,7 +77,7 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	notes := make([]string, len(t.Header.Members))
 	if v.Explain {
 		for i, m := range t.Header.Members {
-			notes[i] = dimStyle.Render(decode.ExplainHeader(m.Key, stringValue(m.Value)))
+			notes[i] = dimStyle.Render(Safe(decode.ExplainHeader(m.Key, stringValue(m.Value))))
 		}
 	}
 	writeObject(b, ind+"  ", t.Header.Members, notes)
@@ -85,20 +85,20 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	if t.Claims != nil {
 		b.WriteString("\n")
 		line("%s", sectionStyle.Render("Claims"))
-		times := map[string]decode.Time{}
+		times := map[int]decode.Time{}
 		for _, tm := range t.Times {
-			times[tm.Claim] = tm
+			times[tm.Member] = tm
 		}
 		notes = make([]string, len(t.Claims.Members))
 		for i, m := range t.Claims.Members {
-			if tm, ok := times[m.Key]; ok {
+			if tm, ok := times[i]; ok {
 				note := tm.UTC
 				if loc := localTime(tm, v.Local); loc != "" {
 					note += " (" + loc + ")"
 				}
-				notes[i] = note + "  " + relStyle(tm).Render(tm.Relative)
+				notes[i] = Safe(note) + "  " + relStyle(tm).Render(Safe(tm.Relative))
 			} else if v.Explain {
-				notes[i] = dimStyle.Render(decode.ExplainClaim(m.Key))
+				notes[i] = dimStyle.Render(Safe(decode.ExplainClaim(m.Key)))
 			}
 		}
 		writeObject(b, ind+"  ", t.Claims.Members, notes)
@@ -124,7 +124,7 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 			line("%s  %s  %s", pad(sectionStyle.Render("Signature"), 10), sig, dimStyle.Render("not verified (use jwtrace verify)"))
 		}
 	}
-	line("%s  %s", pad(sectionStyle.Render("Status"), 10), statusStyle(t.Status).Render(t.StatusText))
+	line("%s  %s", pad(sectionStyle.Render("Status"), 10), statusStyle(t.Status).Render(Safe(t.StatusText)))
 
 	// Diagnostics.
 	if len(t.Diagnostics) > 0 {
@@ -166,7 +166,7 @@ func writeObject(b *strings.Builder, ind string, members []decode.Member, notes 
 				val = buf.String()
 			}
 		}
-		l := keyStyle.Render(Safe(string(key))) + ": " + Safe(val)
+		l := keyStyle.Render(Safe(string(key))) + ": " + SafeLines(val)
 		if i < len(members)-1 {
 			l += ","
 		}

@@ -74,19 +74,27 @@ func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
 }
 
 func TestRenderTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
-	hdr := `{"alg":"RS256","kid":"\u001b]0;pwned\u0007"}`
-	claims := `{"iss":"evil\u001b[2J","exp":1795777331,"\u001b[31mkey":"v"}`
+	hdr := `{"alg":"HS\u001b]0;pwned\u0007","kid":"\u001b]0;pwned\u0007"}`
+	claims := `{"iss":"evil\u001b[2J","exp":1795777331,"\u001b[31mkey":"v","x\u001b[2J_at":1795777331,"bidi":"a\u202eb"}`
 	b64 := func(s string) string { return strings.TrimRight(encodeB64(s), "=") }
 	res, err := decode.Decode([]byte(b64(hdr)+"."+b64(claims)+"."+b64(strings.Repeat("s", 256))), decode.Options{Now: evalAt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{Explain: true}); err != nil {
+	// A color terminal's writer passes escape sequences through, so only
+	// jwtrace's own escaping stands between the token and the terminal.
+	color := &Streams{Env: []string{"TERM=xterm", "CLICOLOR_FORCE=1"}}
+	if err := RenderTokens(color.Styled(&buf), res.Tokens, DecodeView{Explain: true}); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.ContainsAny(buf.Bytes(), "\x1b\x07") {
-		t.Errorf("control characters reached the output:\n%q", buf.String())
+	for _, bad := range []string{"\x1b]", "\x1b[2J", "\x1b[31mkey", "\x07", "\u202e"} {
+		if strings.Contains(buf.String(), bad) {
+			t.Errorf("%q from the token reached the output:\n%q", bad, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "31m") {
+		t.Errorf("the test lost its color profile: %q", buf.String())
 	}
 	if !strings.Contains(buf.String(), `"evil\u001b[2J"`) || !strings.Contains(buf.String(), `kid "\x1b]0;pwned\x07"`) {
 		t.Errorf("escaped value not shown:\n%s", buf.String())
@@ -111,3 +119,23 @@ func golden(t *testing.T, path string, got []byte) {
 }
 
 func encodeB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestRenderTokensIndentsLongArraysOverRealLines(t *testing.T) {
+	groups := `["` + strings.Repeat("3f2b9c1e-0000-4000-8000-000000000000", 1) + `","` + strings.Repeat("a", 40) + `","` + strings.Repeat("b", 40) + `"]`
+	claims := `{"iss":"https://i","groups":` + groups + `,"exp":1795777331}`
+	res, err := decode.Decode([]byte(encodeB64(`{"alg":"RS256"}`)+"."+encodeB64(claims)+"."+encodeB64(strings.Repeat("s", 256))), decode.Options{Now: evalAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, `\x0a`) {
+		t.Errorf("escaped newlines in the output:\n%s", out)
+	}
+	if !strings.Contains(out, "    \"groups\": [\n      \"3f2b9c1e-0000-4000-8000-000000000000\",\n") {
+		t.Errorf("groups not indented over lines:\n%s", out)
+	}
+}

@@ -58,7 +58,7 @@ func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
 // and no subprocess, and it runs only when styled output is written.
 func (s *Streams) Profile(w io.Writer) colorprofile.Profile {
 	p := colorprofile.NoTTY
-	if IsTerminal(w) || forced(s.Getenv("CLICOLOR_FORCE")) || forced(s.Getenv("TTY_FORCE")) {
+	if IsTerminal(w) || forced(s.Getenv("CLICOLOR_FORCE")) {
 		p = colorprofile.Env(s.Env)
 	}
 	// no-color.org: any non-empty NO_COLOR disables color, even when

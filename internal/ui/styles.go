@@ -51,6 +51,19 @@ func Safe(s string) string {
 	return b.String()
 }
 
+// SafeLines is Safe for text whose line breaks are its own (indented JSON,
+// multi-line messages): each line is made safe and the breaks are kept.
+func SafeLines(s string) string {
+	if !strings.Contains(s, "\n") {
+		return Safe(s)
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Safe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func strconvQuoteRune(r rune) string {
 	const hex = "0123456789abcdef"
 	if r < 0x100 {
