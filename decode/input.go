@@ -505,7 +505,7 @@ func label(before string) string {
 
 // delimiter reports whether c can end a token embedded in text.
 func delimiter(c byte) bool {
-	return strings.IndexByte(" \t\r\n\"'`,;&<>()[]{}|\\", c) >= 0
+	return strings.IndexByte(" \t\r\n\"'`,;&<>()[]{}|\\^", c) >= 0
 }
 
 // prefixName names the prefix single() removed, for messages.

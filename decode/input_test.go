@@ -174,6 +174,7 @@ func TestExtractFindsTokensInLongerPastes(t *testing.T) {
 		{"a URL-encoded redirect_uri", "https://idp/logout?redirect_uri=https%3A%2F%2Fapp%2Fcb%23id_token%3D" + sample, []string{"redirect_uri"}, []string{sample}},
 		{"a token as a path segment", "https://app.example.com/magic/" + sample, []string{"text"}, []string{sample}},
 		{"a cookie header", "Cookie: theme=dark; access_token=" + sample + "; lang=en", []string{"access_token"}, []string{sample}},
+		{"Chrome's Copy as cURL (cmd)", `curl ^"https://api.example.com/^" -H ^"Authorization: Bearer ` + sample + `^"`, []string{"bearer token"}, []string{sample}},
 		{"a token split with backslash-newline", sample[:30] + "\\\n" + sample[30:], []string{"input"}, []string{sample}},
 		{"a token split with a PowerShell backtick", sample[:30] + "`\n" + sample[30:], []string{"input"}, []string{sample}},
 	}
