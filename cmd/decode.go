@@ -110,7 +110,7 @@ func runDecode(opts *decodeOptions) error {
 			explain = s.StdoutIsTerminal()
 		}
 		view := ui.DecodeView{Explain: explain, Local: time.Local}
-		if err := ui.RenderTokens(s.Styled(s.Out), res.Tokens, view); err != nil {
+		if err := s.Printer(s.Out).Tokens(res.Tokens, view); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/jwtrace/jwtrace/decode"
 )
@@ -22,21 +22,20 @@ type DecodeView struct {
 	Local *time.Location
 }
 
-// RenderTokens writes decoded tokens for people. w should come from
-// Streams.Styled so that color is dropped where it must be.
-func RenderTokens(w io.Writer, tokens []*decode.Token, v DecodeView) error {
+// Tokens writes decoded tokens for people.
+func (p *Printer) Tokens(tokens []*decode.Token, v DecodeView) error {
 	var b strings.Builder
 	for i, t := range tokens {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		renderToken(&b, t, v, 0, len(tokens) > 1)
+		renderToken(&b, p.th, t, v, 0, len(tokens) > 1)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(p.w, b.String())
 	return err
 }
 
-func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, showSource bool) {
+func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, level int, showSource bool) {
 	ind := strings.Repeat("  ", level)
 	line := func(format string, args ...any) {
 		b.WriteString(ind)
@@ -69,22 +68,22 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	if showSource || (t.Source != "input" && level == 0) {
 		title = append(title, "from "+Safe(t.Source))
 	}
-	line("%s", titleStyle.Render(strings.Join(title, " · ")))
+	line("%s", th.title.Render(strings.Join(title, " · ")))
 	b.WriteString("\n")
 
 	// Header and claims as JSON in the token's own order, with notes.
-	line("%s", sectionStyle.Render("Header"))
+	line("%s", th.section.Render("Header"))
 	notes := make([]string, len(t.Header.Members))
 	if v.Explain {
 		for i, m := range t.Header.Members {
-			notes[i] = dimStyle.Render(Safe(decode.ExplainHeader(m.Key, stringValue(m.Value))))
+			notes[i] = th.dim.Render(Safe(decode.ExplainHeader(m.Key, stringValue(m.Value))))
 		}
 	}
-	writeObject(b, ind+"  ", t.Header.Members, notes)
+	writeObject(b, th, ind+"  ", t.Header.Members, notes)
 
 	if t.Claims != nil {
 		b.WriteString("\n")
-		line("%s", sectionStyle.Render("Claims"))
+		line("%s", th.section.Render("Claims"))
 		times := map[int]decode.Time{}
 		for _, tm := range t.Times {
 			times[tm.Member] = tm
@@ -96,18 +95,18 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 				if loc := localTime(tm, v.Local); loc != "" {
 					note += " (" + loc + ")"
 				}
-				notes[i] = Safe(note) + "  " + relStyle(tm).Render(Safe(tm.Relative))
+				notes[i] = Safe(note) + "  " + relStyle(th, tm).Render(Safe(tm.Relative))
 			} else if v.Explain {
-				notes[i] = dimStyle.Render(Safe(decode.ExplainClaim(m.Key)))
+				notes[i] = th.dim.Render(Safe(decode.ExplainClaim(m.Key)))
 			}
 		}
-		writeObject(b, ind+"  ", t.Claims.Members, notes)
+		writeObject(b, th, ind+"  ", t.Claims.Members, notes)
 		if t.Lifetime != nil {
-			line("  %s %s %s", dimStyle.Render("lifetime"), t.Lifetime.Human, dimStyle.Render("(exp - iat)"))
+			line("  %s %s %s", th.dim.Render("lifetime"), t.Lifetime.Human, th.dim.Render("(exp - iat)"))
 		}
 	} else if t.Payload != nil {
 		b.WriteString("\n")
-		line("%s", sectionStyle.Render("Payload"))
+		line("%s", th.section.Render("Payload"))
 		line("  %s", Safe(*t.Payload))
 	}
 
@@ -115,42 +114,42 @@ func renderToken(b *strings.Builder, t *decode.Token, v DecodeView, level int, s
 	b.WriteString("\n")
 	switch {
 	case t.Kind == decode.KindJWE && t.Encryption != nil:
-		line("%s  %s", pad(sectionStyle.Render("Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
+		line("%s  %s", pad(th.section.Render("Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
 	case t.Signature != nil:
 		if t.Kind == decode.KindUnsecured {
-			line("%s  %s", pad(sectionStyle.Render("Signature"), 10), errStyle.Render("none: the token is not signed"))
+			line("%s  %s", pad(th.section.Render("Signature"), 10), th.err.Render("none: the token is not signed"))
 		} else {
 			sig := fmt.Sprintf("%s, %d bytes", Safe(t.Signature.Alg), t.Signature.Bytes)
-			line("%s  %s  %s", pad(sectionStyle.Render("Signature"), 10), sig, dimStyle.Render("not verified (use jwtrace verify)"))
+			line("%s  %s  %s", pad(th.section.Render("Signature"), 10), sig, th.dim.Render("not verified (use jwtrace verify)"))
 		}
 	}
-	line("%s  %s", pad(sectionStyle.Render("Status"), 10), statusStyle(t.Status).Render(Safe(t.StatusText)))
+	line("%s  %s", pad(th.section.Render("Status"), 10), statusStyle(th, t.Status).Render(Safe(t.StatusText)))
 
 	// Diagnostics.
 	if len(t.Diagnostics) > 0 {
-		line("%s", sectionStyle.Render("Notes"))
+		line("%s", th.section.Render("Notes"))
 		for _, d := range t.Diagnostics {
-			mark, st := "i", infoStyle
+			mark, st := "i", th.info
 			switch d.Severity {
 			case decode.SevError:
-				mark, st = "✗", errStyle
+				mark, st = "✗", th.err
 			case decode.SevWarning:
-				mark, st = "!", warnStyle
+				mark, st = "!", th.warn
 			}
-			line("  %s %s %s", st.Render(mark), Safe(d.Message), dimStyle.Render("["+d.Code+"]"))
+			line("  %s %s %s", st.Render(mark), Safe(d.Message), th.dim.Render("["+d.Code+"]"))
 		}
 	}
 
 	if t.Nested != nil {
 		b.WriteString("\n")
-		renderToken(b, t.Nested, v, level+1, false)
+		renderToken(b, th, t.Nested, v, level+1, false)
 	}
 }
 
 // writeObject prints an object's members as JSON, one member a line, with
 // each member's note aligned to the right of its line. Long arrays and
 // objects are indented over several lines.
-func writeObject(b *strings.Builder, ind string, members []decode.Member, notes []string) {
+func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Member, notes []string) {
 	if len(members) == 0 {
 		b.WriteString(ind + "{}\n")
 		return
@@ -166,7 +165,7 @@ func writeObject(b *strings.Builder, ind string, members []decode.Member, notes 
 				val = buf.String()
 			}
 		}
-		l := keyStyle.Render(Safe(string(key))) + ": " + SafeLines(val)
+		l := th.key.Render(Safe(string(key))) + ": " + SafeLines(val)
 		if i < len(members)-1 {
 			l += ","
 		}
@@ -214,37 +213,37 @@ func localTime(t decode.Time, loc *time.Location) string {
 	return at.Format("2006-01-02 15:04:05 MST")
 }
 
-func relStyle(t decode.Time) styleRenderer {
+func relStyle(th *theme, t decode.Time) styleRenderer {
 	switch t.Claim {
 	case "exp":
 		switch {
 		case t.Delta <= 0:
-			return errStyle
+			return th.err
 		case t.Delta < 15*60:
-			return warnStyle
+			return th.warn
 		default:
-			return okStyle.Bold(false)
+			return th.ok.Bold(false)
 		}
 	case "nbf":
 		if t.Delta > 0 {
-			return warnStyle
+			return th.warn
 		}
 	}
-	return dimStyle
+	return th.dim
 }
 
 type styleRenderer interface{ Render(...string) string }
 
-func statusStyle(s decode.Status) styleRenderer {
+func statusStyle(th *theme, s decode.Status) styleRenderer {
 	switch s {
 	case decode.StatusValid:
-		return okStyle
+		return th.ok
 	case decode.StatusExpired, decode.StatusMalformed:
-		return errStyle
+		return th.err
 	case decode.StatusNotYetValid, decode.StatusNoExpiry:
-		return warnStyle
+		return th.warn
 	}
-	return dimStyle
+	return th.dim
 }
 
 // WriteJSON writes v as JSON: indented for people at a terminal, one

@@ -20,7 +20,7 @@ var evalAt = time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC)
 // TestRenderTokensMatchesGoldenFiles renders each sample token as a pipe
 // would receive it. Review the diff of go test ./internal/ui -update before
 // committing it.
-func TestRenderTokensMatchesGoldenFiles(t *testing.T) {
+func TestPrinterTokensMatchesGoldenFiles(t *testing.T) {
 	for _, tc := range []struct {
 		file    string
 		explain bool
@@ -49,7 +49,7 @@ func TestRenderTokensMatchesGoldenFiles(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			s := &Streams{Env: nil}
-			if err := RenderTokens(s.Styled(&buf), res.Tokens, DecodeView{Explain: tc.explain, Local: time.UTC}); err != nil {
+			if err := s.Printer(&buf).Tokens(res.Tokens, DecodeView{Explain: tc.explain, Local: time.UTC}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, filepath.Join("testdata", name+".golden"), buf.Bytes())
@@ -57,7 +57,7 @@ func TestRenderTokensMatchesGoldenFiles(t *testing.T) {
 	}
 }
 
-func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
+func TestPrinterTokensShowsLocalTimeOutsideUTC(t *testing.T) {
 	input, _ := os.ReadFile("../../testdata/tokens/access.jwt")
 	res, err := decode.Decode(input, decode.Options{Now: evalAt})
 	if err != nil {
@@ -65,7 +65,7 @@ func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	zone := time.FixedZone("CET", 3600)
-	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{Local: zone}); err != nil {
+	if err := (&Streams{}).Printer(&buf).Tokens(res.Tokens, DecodeView{Local: zone}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "2026-11-27T11:02:11Z (2026-11-27 12:02:11 CET)  expires in 12m11s") {
@@ -73,7 +73,7 @@ func TestRenderTokensShowsLocalTimeOutsideUTC(t *testing.T) {
 	}
 }
 
-func TestRenderTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
+func TestPrinterTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
 	hdr := `{"alg":"HS\u001b]0;pwned\u0007","kid":"\u001b]0;pwned\u0007"}`
 	claims := `{"iss":"evil\u001b[2J","exp":1795777331,"\u001b[31mkey":"v","x\u001b[2J_at":1795777331,"bidi":"a\u202eb"}`
 	b64 := func(s string) string { return strings.TrimRight(encodeB64(s), "=") }
@@ -85,7 +85,7 @@ func TestRenderTokensNeverPrintsControlCharactersFromTheToken(t *testing.T) {
 	// A color terminal's writer passes escape sequences through, so only
 	// jwtrace's own escaping stands between the token and the terminal.
 	color := &Streams{Env: []string{"TERM=xterm", "CLICOLOR_FORCE=1"}}
-	if err := RenderTokens(color.Styled(&buf), res.Tokens, DecodeView{Explain: true}); err != nil {
+	if err := color.Printer(&buf).Tokens(res.Tokens, DecodeView{Explain: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"\x1b]", "\x1b[2J", "\x1b[31mkey", "\x07", "\u202e"} {
@@ -120,7 +120,7 @@ func golden(t *testing.T, path string, got []byte) {
 
 func encodeB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
-func TestRenderTokensIndentsLongArraysOverRealLines(t *testing.T) {
+func TestPrinterTokensIndentsLongArraysOverRealLines(t *testing.T) {
 	groups := `["` + strings.Repeat("3f2b9c1e-0000-4000-8000-000000000000", 1) + `","` + strings.Repeat("a", 40) + `","` + strings.Repeat("b", 40) + `"]`
 	claims := `{"iss":"https://i","groups":` + groups + `,"exp":1795777331}`
 	res, err := decode.Decode([]byte(encodeB64(`{"alg":"RS256"}`)+"."+encodeB64(claims)+"."+encodeB64(strings.Repeat("s", 256))), decode.Options{Now: evalAt})
@@ -128,7 +128,7 @@ func TestRenderTokensIndentsLongArraysOverRealLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := RenderTokens((&Streams{}).Styled(&buf), res.Tokens, DecodeView{}); err != nil {
+	if err := (&Streams{}).Printer(&buf).Tokens(res.Tokens, DecodeView{}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -7,7 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 	"golang.org/x/term"
 )
 
@@ -52,30 +53,27 @@ func (s *Streams) StdinIsTerminal() bool { return IsTerminal(s.In) }
 // StdoutIsTerminal reports whether output goes to a terminal.
 func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
 
-// Profile is the color profile for w: no color when w is not a terminal,
-// when NO_COLOR is set or TERM is dumb, and color when CLICOLOR_FORCE is
-// set. It reads only the environment: no terminfo lookup, no terminal query
-// and no subprocess, and it runs only when styled output is written.
-func (s *Streams) Profile(w io.Writer) colorprofile.Profile {
-	p := colorprofile.NoTTY
-	if IsTerminal(w) || forced(s.Getenv("CLICOLOR_FORCE")) {
-		p = colorprofile.Env(s.Env)
-	}
-	// no-color.org: any non-empty NO_COLOR disables color, even when
-	// CLICOLOR_FORCE is set; bixense.com/clicolors: CLICOLOR=0 disables it
-	// unless forced. colorprofile reads both as booleans, so settle them here.
-	noColor := s.Getenv("NO_COLOR") != "" ||
-		(s.Getenv("CLICOLOR") == "0" && !forced(s.Getenv("CLICOLOR_FORCE")))
-	if noColor && p > colorprofile.Ascii {
-		p = colorprofile.Ascii
-	}
-	return p
+// Environ returns the environment, for termenv.
+func (s *Streams) Environ() []string { return s.Env }
+
+// Profile is the color profile for w, from termenv: no color when w is not
+// a terminal (or CI is set), when NO_COLOR has any value, when CLICOLOR=0
+// or TERM=dumb; color when CLICOLOR_FORCE is set and NO_COLOR is not. It
+// reads only the environment (no terminfo, no terminal query, no
+// subprocess) and runs only when styled output is written.
+func (s *Streams) Profile(w io.Writer) termenv.Profile {
+	return termenv.NewOutput(w, termenv.WithEnvironment(s)).EnvColorProfile()
 }
 
-func forced(v string) bool { return v != "" && v != "0" && v != "false" }
+// Printer writes styled output to w with the color profile w deserves.
+type Printer struct {
+	w  io.Writer
+	th *theme
+}
 
-// Styled wraps w so that lipgloss output is reduced to what w's profile
-// allows (plain text for pipes).
-func (s *Streams) Styled(w io.Writer) io.Writer {
-	return &colorprofile.Writer{Forward: w, Profile: s.Profile(w)}
+// Printer returns a Printer for w (normally s.Out).
+func (s *Streams) Printer(w io.Writer) *Printer {
+	r := lipgloss.NewRenderer(w)
+	r.SetColorProfile(s.Profile(w))
+	return &Printer{w: w, th: newTheme(r)}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/colorprofile"
+	"github.com/muesli/termenv"
 )
 
 func TestColorIsOffForPipesAndOnlyForcedOnWhenNothingForbidsIt(t *testing.T) {
@@ -21,17 +21,19 @@ func TestColorIsOffForPipesAndOnlyForcedOnWhenNothingForbidsIt(t *testing.T) {
 		{"CLICOLOR=0 without force", []string{"TERM=xterm", "CLICOLOR=0"}, false},
 		{"CLICOLOR=0 with force", []string{"TERM=xterm", "CLICOLOR=0", "CLICOLOR_FORCE=1"}, true},
 		{"an empty NO_COLOR does not count", []string{"TERM=xterm", "CLICOLOR_FORCE=1", "NO_COLOR="}, true},
+		{"TERM=dumb", []string{"TERM=dumb"}, false},
+		{"TERM=dumb with CLICOLOR_FORCE", []string{"TERM=dumb", "CLICOLOR_FORCE=1"}, true},
+		{"CI with CLICOLOR_FORCE", []string{"CI=true", "CLICOLOR_FORCE=1"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &Streams{Env: tt.env}
 			var buf bytes.Buffer
 			p := s.Profile(&buf)
-			if got := p > colorprofile.Ascii; got != tt.color {
+			if got := p != termenv.Ascii; got != tt.color {
 				t.Errorf("profile %v: color = %v, want %v", p, got, tt.color)
 			}
-			w := s.Styled(&buf)
-			_, _ = w.Write([]byte(errStyle.Render("x")))
+			buf.WriteString(s.Printer(&buf).th.err.Render("x"))
 			if hasESC := strings.Contains(buf.String(), "31m"); hasESC != tt.color {
 				t.Errorf("output %q: color codes = %v, want %v", buf.String(), hasESC, tt.color)
 			}

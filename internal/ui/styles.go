@@ -4,21 +4,31 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/lipgloss"
 )
 
-// Styles used by every renderer. Colors are ANSI basics so they read on
-// light and dark backgrounds alike, without querying the terminal.
-var (
-	titleStyle   = lipgloss.NewStyle().Bold(true)
-	sectionStyle = lipgloss.NewStyle().Bold(true)
-	keyStyle     = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
-	dimStyle     = lipgloss.NewStyle().Faint(true)
-	okStyle      = lipgloss.NewStyle().Foreground(lipgloss.Green).Bold(true)
-	warnStyle    = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
-	errStyle     = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
-	infoStyle    = lipgloss.NewStyle().Faint(true)
-)
+// theme holds the styles of one output stream. Styles belong to a
+// lipgloss renderer whose color profile was decided for that stream, so
+// piped output gets plain text and a terminal gets color.
+type theme struct {
+	title, section, key, dim, ok, warn, err, info lipgloss.Style
+}
+
+// Colors are the basic ANSI ones so they read on light and dark
+// backgrounds alike, without asking the terminal for its background.
+func newTheme(r *lipgloss.Renderer) *theme {
+	st := r.NewStyle
+	return &theme{
+		title:   st().Bold(true),
+		section: st().Bold(true),
+		key:     st().Foreground(lipgloss.Color("6")),
+		dim:     st().Faint(true),
+		ok:      st().Foreground(lipgloss.Color("2")).Bold(true),
+		warn:    st().Foreground(lipgloss.Color("3")),
+		err:     st().Foreground(lipgloss.Color("1")).Bold(true),
+		info:    st().Faint(true),
+	}
+}
 
 // Safe makes text that came from a token or a server safe to print: control
 // characters (terminal escape sequences among them) are shown escaped, and
