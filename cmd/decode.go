@@ -115,7 +115,7 @@ func runDecode(opts *decodeOptions) error {
 		}
 	}
 	if !res.OK() {
-		fmt.Fprintln(s.ErrOut, "jwtrace: the token is malformed: its claims could not be decoded (see the notes)")
+		fmt.Fprintln(s.ErrOut, "jwtrace: the token is malformed (see the notes above)")
 		return &silentError{ExitUsage}
 	}
 	return nil
