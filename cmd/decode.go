@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 type decodeOptions struct {
 	streams *ui.Streams
 	now     func() time.Time
+	ctx     context.Context
 
 	file    string
 	json    bool
@@ -54,6 +57,7 @@ the token is malformed.`,
   jwtrace decode --at 2026-11-27T10:42:00Z --file token.jwt`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.args = args
+			opts.ctx = cmd.Context()
 			opts.explainSet = cmd.Flags().Changed("explain")
 			return runDecode(opts)
 		},
@@ -124,18 +128,24 @@ func runDecode(opts *decodeOptions) error {
 // readDecodeInput gets the input from --file, the arguments, or stdin.
 func readDecodeInput(opts *decodeOptions) ([]byte, error) {
 	s := opts.streams
+	fromStdin := opts.file == "-" || (opts.file == "" && len(opts.args) == 1 && opts.args[0] == "-")
 	switch {
 	case opts.file != "" && len(opts.args) > 0:
 		return nil, &usageError{errors.New("give the token either as an argument or with --file, not both")}
-	case opts.file == "-" || (opts.file == "" && len(opts.args) == 1 && opts.args[0] == "-"):
-		return decode.ReadLimited(s.In)
+	case fromStdin && s.StdinIsTerminal():
+		// Asked for explicitly: let a person paste, with a warning about the
+		// terminal's line limit.
+		fmt.Fprintln(s.ErrOut, "Paste the token, then press Enter and Ctrl-D. (Terminals cut lines after 4095 characters; for longer tokens use an argument or a pipe.)")
+		return readContext(opts.ctx, s.In)
+	case fromStdin:
+		return readContext(opts.ctx, s.In)
 	case opts.file != "":
 		f, err := os.Open(opts.file)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("cannot read the input: %w", err)}
 		}
 		defer f.Close()
-		return decode.ReadLimited(f)
+		return readContext(opts.ctx, f)
 	case len(opts.args) > 0:
 		// Unquoted pastes arrive split: "Bearer", "eyJ...". Join them back.
 		return []byte(strings.Join(opts.args, " ")), nil
@@ -143,6 +153,30 @@ func readDecodeInput(opts *decodeOptions) ([]byte, error) {
 		return nil, &usageError{errors.New("no token given: pass it as an argument, pipe it on stdin, or use --file\n" +
 			"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode")}
 	default:
-		return decode.ReadLimited(s.In)
+		return readContext(opts.ctx, s.In)
+	}
+}
+
+// readContext reads r (up to decode's input limit) unless ctx ends first:
+// a read from a terminal or a silent pipe cannot be cancelled, and Ctrl-C
+// must still end jwtrace at once.
+func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := decode.ReadLimited(r)
+		done <- result{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-done:
+		return res.b, res.err
 	}
 }

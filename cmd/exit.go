@@ -7,8 +7,7 @@ import (
 	"github.com/jwtrace/jwtrace/decode"
 )
 
-// Exit codes. The README documents the same table; readme_test.go keeps the
-// two in step.
+// Exit codes.
 const (
 	ExitOK          = 0   // success: decoded, valid, accepted, logged in
 	ExitRejected    = 1   // a check failed: token rejected, a rule not met
@@ -17,6 +16,10 @@ const (
 	ExitDenied      = 4   // login denied or expired
 	ExitInterrupted = 130 // interrupted (Ctrl-C)
 )
+
+// ExitCodes is every exit code jwtrace uses, in order; the README's table
+// must list the same (readme_test.go checks).
+var ExitCodes = []int{ExitOK, ExitRejected, ExitUsage, ExitUnavailable, ExitDenied, ExitInterrupted}
 
 // usageError is a mistake in how the command was called.
 type usageError struct{ err error }
@@ -32,23 +35,40 @@ func (e *silentError) Error() string { return "" }
 
 // exitCode decides the process's exit code from an error. It is the one
 // place that does: logic packages return typed errors, and this maps them.
+// Errors of no known type are input errors (an unreadable file, say).
 func exitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var (
-		silent *silentError
-		usage  *usageError
-		input  *decode.InputError
-		tokErr *decode.Error
-	)
+	var silent *silentError
 	switch {
+	case err == nil:
+		return ExitOK
 	case errors.As(err, &silent):
 		return silent.code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &tokErr):
+	default:
+		// usageError, decode.InputError, decode.Error and the rest.
 		return ExitUsage
 	}
-	return ExitUsage
+}
+
+// errorMessage is how an error reads on stderr (without the "jwtrace: "
+// prefix): decode errors carry their diagnostic code, usage errors a hint.
+func errorMessage(err error) string {
+	var (
+		tokErr *decode.Error
+		input  *decode.InputError
+		usage  *usageError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &tokErr):
+		msg += " [" + tokErr.Code + "]"
+	case errors.As(err, &input) && input == decode.ErrEmpty:
+		msg += ": give a token as an argument, on stdin, or with --file"
+	case errors.As(err, &input) && input.FileName != "":
+		msg += "; to read a file use --file " + input.FileName
+	case errors.As(err, &usage):
+		msg += "\nRun 'jwtrace --help' for usage."
+	}
+	return msg
 }

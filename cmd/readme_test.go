@@ -77,7 +77,7 @@ func TestREADMEDocumentsEveryExitCode(t *testing.T) {
 		n, _ := strconv.Atoi(string(m[1]))
 		documented = append(documented, n)
 	}
-	want := []int{ExitOK, ExitRejected, ExitUsage, ExitUnavailable, ExitDenied, ExitInterrupted}
+	want := ExitCodes
 	if len(documented) != len(want) {
 		t.Fatalf("README documents exit codes %v, exit.go has %v", documented, want)
 	}

@@ -6,7 +6,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -31,16 +30,13 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 	}
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
-		err = errors.Join(context.Canceled, err)
+		// Interrupted: whatever failed on the way out is not news.
+		return ExitInterrupted
 	}
 	if err != nil {
-		if msg := err.Error(); msg != "" {
+		if msg := errorMessage(err); msg != "" {
 			// Messages can quote the input: never let it drive the terminal.
 			fmt.Fprintln(s.ErrOut, "jwtrace: "+ui.SafeLines(msg))
-		}
-		var usage *usageError
-		if errors.As(err, &usage) {
-			fmt.Fprintln(s.ErrOut, "Run 'jwtrace --help' for usage.")
 		}
 	}
 	return exitCode(err)
@@ -54,7 +50,8 @@ func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
 		Long: `jwtrace inspects and debugs JWT bearer tokens as they pass from service
 to service.
 
-Data goes to stdout and messages to stderr; every command has --json.
+Data goes to stdout and messages to stderr; every command that reports
+data has --json.
 Exit status: 0 success, 1 check failed, 2 usage or input error, 3 could not
 complete (network), 4 login denied or expired, 130 interrupted.`,
 		Example: `  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'

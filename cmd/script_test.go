@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,11 +51,4 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
-}
-
-func Example_exitCodes() {
-	for _, c := range []int{ExitOK, ExitRejected, ExitUsage, ExitUnavailable, ExitDenied, ExitInterrupted} {
-		fmt.Print(c, " ")
-	}
-	// Output: 0 1 2 3 4 130
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -18,13 +17,7 @@ func newVersionCmd(s *ui.Streams) *cobra.Command {
 		Example: "  jwtrace version\n  jwtrace version --json",
 		Args:    requireNoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := struct {
-				Version   string `json:"version"`
-				Commit    string `json:"commit,omitempty"`
-				Date      string `json:"date,omitempty"`
-				GoVersion string `json:"go"`
-				Platform  string `json:"platform"`
-			}{version.String(), version.Commit, version.Date, runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH}
+			v := version.Get()
 			if asJSON {
 				return ui.WriteJSON(s.Out, v, s.StdoutIsTerminal())
 			}

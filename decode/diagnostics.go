@@ -59,10 +59,53 @@ const (
 	CodeAudString    = "aud-string"
 	CodeAudArray     = "aud-array"
 	CodeAudEmpty     = "aud-empty"
+	CodeAudType      = "aud-type"
 	CodeIDToken      = "id-token"
 	CodeAccessToken  = "access-token"
 	CodeNoIss        = "no-iss"
 )
+
+// AllCodes lists every diagnostic code, for documentation and its test.
+var AllCodes = []string{
+	CodeParts,
+	CodeTooLarge,
+	CodeTooDeep,
+	CodeBase64,
+	CodePadded,
+	CodeStdAlphabet,
+	CodeHeaderJSON,
+	CodeClaimsJSON,
+	CodeInvalidUTF8,
+	CodeDuplicateKey,
+	CodeNoAlg,
+	CodeAlgNone,
+	CodeNoEnc,
+	CodeJWEPart,
+	CodeEncrypted,
+	CodeNested,
+	CodeSigLength,
+	CodeNoSignature,
+	CodeCrit,
+	CodeB64False,
+	CodeKeyURL,
+	CodeX5C,
+	CodeKidSuspect,
+	CodeHeaderNonce,
+	CodeNoExp,
+	CodeLongLifetime,
+	CodeTimeType,
+	CodeTimeMillis,
+	CodeTimeRange,
+	CodeTimeOrder,
+	CodeIatFuture,
+	CodeAudString,
+	CodeAudArray,
+	CodeAudEmpty,
+	CodeAudType,
+	CodeIDToken,
+	CodeAccessToken,
+	CodeNoIss,
+}
 
 // MaxTokenBytes is the largest token jwtrace decodes. Real tokens, even
 // Azure AD ones carrying many group claims, stay well under 64 KiB.
@@ -163,7 +206,7 @@ func (t *Token) checkClaims() {
 			t.diag(SevInfo, CodeAudArray, "aud lists %d audiences; a service accepts the token if its own identifier is one of them, so one token works for several services", len(list))
 		case json.Unmarshal(v, &list) == nil:
 		default:
-			t.diag(SevWarning, CodeAudString, "aud is neither a string nor an array of strings")
+			t.diag(SevWarning, CodeAudType, "aud is neither a string nor an array of strings")
 		}
 	}
 	t.classify()

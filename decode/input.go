@@ -34,12 +34,15 @@ type Extracted struct {
 // InputError says why the input holds no token, and what it holds instead.
 type InputError struct {
 	Msg string
+	// FileName is set when the input looks like the name of a file, so
+	// that a command can suggest how to read one.
+	FileName string
 }
 
 func (e *InputError) Error() string { return e.Msg }
 
 // ErrEmpty is returned for input that is empty or only whitespace.
-var ErrEmpty = &InputError{Msg: "the input is empty: give a token as an argument, on stdin, or with --file"}
+var ErrEmpty = &InputError{Msg: "the input is empty"}
 
 // tokenKeys are the names under which token responses, URLs and forms carry
 // tokens; a value under one of them that is not a JWT is reported as opaque.
@@ -104,7 +107,24 @@ func Extract(input []byte) (*Extracted, error) {
 		// "Bearer <something>" where the something is not a JWT.
 		return nil, &InputError{Msg: describe(tok, "the value after "+prefixName(s))}
 	}
-	return nil, &InputError{Msg: describe(s, "the input")}
+	ie := &InputError{Msg: describe(s, "the input")}
+	if looksLikeFileName(s) {
+		ie.FileName = s
+	}
+	return nil, ie
+}
+
+func looksLikeFileName(s string) bool {
+	lower := strings.ToLower(s)
+	if strings.ContainsAny(s, " \t\r\n") {
+		return false
+	}
+	for _, ext := range []string{".jwt", ".txt", ".json", ".token", ".jwe", ".jws"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxTokens is how many tokens one input may yield; more are reported and
@@ -533,10 +553,10 @@ func describe(s, subject string) string {
 	case !strings.ContainsAny(s, " \t\n") && strings.Contains(s, ".") && !tokenChars(s):
 		bad := firstBad(s)
 		return fmt.Sprintf("%s is not a JWT: %q contains %q, which base64url does not use", subject, shorten(first, 40), bad)
-	case strings.HasSuffix(lower, ".jwt") || strings.HasSuffix(lower, ".txt") || strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".token"):
-		return fmt.Sprintf("the input %q looks like a file name; to read a file use --file %s", shorten(first, 60), shorten(first, 60))
+	case looksLikeFileName(s):
+		return fmt.Sprintf("the input %q is not a token; it looks like a file name", shorten(first, 60))
 	}
-	return fmt.Sprintf("no JWT found in the input (it starts %q); a JWT looks like eyJhbGciOi….eyJ….signature", shorten(printable([]byte(first), 40), 40))
+	return fmt.Sprintf("no JWT found in the input (it starts %q); a JWT looks like eyJhbGciOi….eyJ….signature", excerpt([]byte(first), 40))
 }
 
 func firstBad(s string) string {

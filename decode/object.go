@@ -306,16 +306,11 @@ func jsonSyntaxHint(data []byte) string {
 	return "syntax error"
 }
 
-// printable makes bytes safe to show in a terminal message: invalid UTF-8 and
-// control characters are replaced, and long text is cut.
-func printable(b []byte, limit int) string {
+// excerpt returns the start of b as valid UTF-8, cut at limit runes. It
+// does not make text safe for a terminal; internal/ui does that when it
+// prints.
+func excerpt(b []byte, limit int) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 	if utf8.RuneCountInString(s) > limit {
 		r := []rune(s)
 		s = string(r[:limit]) + "…"

@@ -176,7 +176,7 @@ func parse(compact, source string, opts Options, level int) (*Token, error) {
 		if !utf8.Valid(hdrBytes) || looksBinary(hdrBytes) {
 			return fail(code, "the token's header is not JSON (it decodes to %d bytes of binary data); this is probably not a JWT", len(hdrBytes))
 		}
-		return fail(code, "the token's header is not a JSON object: %v (header text: %s)", err, printable(hdrBytes, 80))
+		return fail(code, "the token's header is not a JSON object: %v (header text: %s)", err, excerpt(hdrBytes, 80))
 	}
 	t.Header = *hdr
 	for _, d := range dups {
@@ -296,7 +296,7 @@ func (t *Token) parsePayload(payload []byte, opts Options, level int) {
 		if oe, ok := err.(*objectError); ok && oe.Kind == "depth" {
 			code = CodeTooDeep
 		}
-		text := printable(payload, 200)
+		text := excerpt(payload, 200)
 		t.Payload = &text
 		t.diag(SevError, code, "the claims are not a JSON object: %v", err)
 		t.Status, t.StatusText = StatusMalformed, "claims could not be decoded"

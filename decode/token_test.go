@@ -269,6 +269,12 @@ func TestParseDecodesANestedJWTOneLevelDown(t *testing.T) {
 		t.Errorf("outer status = %s, want the inner token's", tk.Status)
 	}
 
+	// cty JWT over a payload that is not a token is an error.
+	tk = mustParse(t, enc(`{"alg":"ES256","cty":"JWT"}`)+"."+enc("not a token")+"."+enc(strings.Repeat("e", 64)))
+	if tk.Status != StatusMalformed || !hasCode(tk, CodeNested) || !tk.HasErrors() {
+		t.Errorf("bad nested payload: status %s, diagnostics %+v", tk.Status, tk.Diagnostics)
+	}
+
 	// A chain of nested tokens deeper than the limit stops with a diagnostic.
 	deep := inner
 	for i := 0; i < maxNested+2; i++ {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -248,11 +249,46 @@ func statusStyle(th *theme, s decode.Status) styleRenderer {
 
 // WriteJSON writes v as JSON: indented for people at a terminal, one
 // compact line otherwise (so that several objects form JSON Lines).
+// Characters that JSON allows raw but a terminal would act on (C1 controls,
+// bidirectional overrides, line and paragraph separators) are written as
+// \u escapes, which any JSON reader decodes to the same string.
 func WriteJSON(w io.Writer, v any, indent bool) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if indent {
 		enc.SetIndent("", "  ")
 	}
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSONText(buf.Bytes()))
+	return err
+}
+
+// escapeJSONText escapes risky runes in encoded JSON. They can only occur
+// inside strings (JSON's syntax is ASCII), so escaping them keeps the
+// document valid and its meaning unchanged.
+func escapeJSONText(b []byte) []byte {
+	risky := false
+	for _, c := range b {
+		if c >= 0x80 {
+			risky = true
+			break
+		}
+	}
+	if !risky {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
 }

@@ -20,6 +20,9 @@ type Streams struct {
 	ErrOut io.Writer
 	// Env is the environment, as os.Environ returns it.
 	Env []string
+	// StdinTTY and StdoutTTY, when true, make In and Out count as
+	// terminals whatever they are (for tests of terminal behaviour).
+	StdinTTY, StdoutTTY bool
 }
 
 // System returns the process's real streams and environment.
@@ -48,10 +51,10 @@ func IsTerminal(f any) bool {
 }
 
 // StdinIsTerminal reports whether input comes from a person at a terminal.
-func (s *Streams) StdinIsTerminal() bool { return IsTerminal(s.In) }
+func (s *Streams) StdinIsTerminal() bool { return s.StdinTTY || IsTerminal(s.In) }
 
 // StdoutIsTerminal reports whether output goes to a terminal.
-func (s *Streams) StdoutIsTerminal() bool { return IsTerminal(s.Out) }
+func (s *Streams) StdoutIsTerminal() bool { return s.StdoutTTY || IsTerminal(s.Out) }
 
 // Environ returns the environment, for termenv.
 func (s *Streams) Environ() []string { return s.Env }
@@ -62,7 +65,8 @@ func (s *Streams) Environ() []string { return s.Env }
 // reads only the environment (no terminfo, no terminal query, no
 // subprocess) and runs only when styled output is written.
 func (s *Streams) Profile(w io.Writer) termenv.Profile {
-	return termenv.NewOutput(w, termenv.WithEnvironment(s)).EnvColorProfile()
+	tty := w == s.Out && s.StdoutTTY
+	return termenv.NewOutput(w, termenv.WithEnvironment(s), termenv.WithTTY(tty)).EnvColorProfile()
 }
 
 // Printer writes styled output to w with the color profile w deserves.

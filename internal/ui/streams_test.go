@@ -11,24 +11,27 @@ import (
 func TestColorIsOffForPipesAndOnlyForcedOnWhenNothingForbidsIt(t *testing.T) {
 	tests := []struct {
 		name  string
+		tty   bool
 		env   []string
 		color bool
 	}{
-		{"a pipe", []string{"TERM=xterm-256color"}, false},
-		{"a pipe with CLICOLOR_FORCE", []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1"}, true},
-		{"CLICOLOR_FORCE with NO_COLOR", []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1", "NO_COLOR=1"}, false},
-		{"CLICOLOR_FORCE with NO_COLOR=yes (any non-empty value counts)", []string{"TERM=xterm", "CLICOLOR_FORCE=1", "NO_COLOR=yes"}, false},
-		{"CLICOLOR=0 without force", []string{"TERM=xterm", "CLICOLOR=0"}, false},
-		{"CLICOLOR=0 with force", []string{"TERM=xterm", "CLICOLOR=0", "CLICOLOR_FORCE=1"}, true},
-		{"an empty NO_COLOR does not count", []string{"TERM=xterm", "CLICOLOR_FORCE=1", "NO_COLOR="}, true},
-		{"TERM=dumb", []string{"TERM=dumb"}, false},
-		{"TERM=dumb with CLICOLOR_FORCE", []string{"TERM=dumb", "CLICOLOR_FORCE=1"}, true},
-		{"CI with CLICOLOR_FORCE", []string{"CI=true", "CLICOLOR_FORCE=1"}, true},
+		{"a color terminal", true, []string{"TERM=xterm-256color"}, true},
+		{"a pipe", false, []string{"TERM=xterm-256color"}, false},
+		{"a pipe with CLICOLOR_FORCE", false, []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1"}, true},
+		{"a terminal with NO_COLOR", true, []string{"TERM=xterm-256color", "NO_COLOR=1"}, false},
+		{"a terminal with NO_COLOR=yes (any non-empty value counts)", true, []string{"TERM=xterm", "NO_COLOR=yes"}, false},
+		{"CLICOLOR_FORCE with NO_COLOR", false, []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1", "NO_COLOR=1"}, false},
+		{"a terminal with CLICOLOR=0", true, []string{"TERM=xterm", "CLICOLOR=0"}, false},
+		{"CLICOLOR=0 with force", true, []string{"TERM=xterm", "CLICOLOR=0", "CLICOLOR_FORCE=1"}, true},
+		{"an empty NO_COLOR does not count", true, []string{"TERM=xterm", "NO_COLOR="}, true},
+		{"a dumb terminal", true, []string{"TERM=dumb"}, false},
+		{"a dumb terminal with CLICOLOR_FORCE", true, []string{"TERM=dumb", "CLICOLOR_FORCE=1"}, true},
+		{"a pipe in CI with CLICOLOR_FORCE", false, []string{"CI=true", "CLICOLOR_FORCE=1"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Streams{Env: tt.env}
 			var buf bytes.Buffer
+			s := &Streams{Out: &buf, StdoutTTY: tt.tty, Env: tt.env}
 			p := s.Profile(&buf)
 			if got := p != termenv.Ascii; got != tt.color {
 				t.Errorf("profile %v: color = %v, want %v", p, got, tt.color)

@@ -2,50 +2,45 @@
 package version
 
 import (
+	"runtime"
 	"runtime/debug"
 	"strings"
 )
 
-// Version is set at release time with
-// -ldflags "-X github.com/jwtrace/jwtrace/internal/version.Version=v1.2.3".
-var Version = ""
-
-// Commit and Date are set the same way by the release build.
+// Version, Commit and Date are set by the release build with
+// -ldflags "-X github.com/jwtrace/jwtrace/internal/version.Version=1.2.3 ...".
 var (
-	Commit = ""
-	Date   = ""
+	Version = ""
+	Commit  = ""
+	Date    = ""
 )
 
-// String returns the version: the stamped one, else the module version from
-// the build info (go install ...@v1.2.3), else the VCS revision, else "dev".
+// String returns the version: the stamped one; else the module version Go
+// recorded in the binary (v1.2.3 from go install ...@v1.2.3, or a
+// pseudo-version naming the commit for a build in a git checkout); else
+// "dev".
 func String() string {
 	if Version != "" {
 		return strings.TrimPrefix(Version, "v")
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return strings.TrimPrefix(v, "v")
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			return strings.TrimPrefix(v, "v")
 		}
 	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
+	return "dev"
+}
+
+// Info describes the build, for jwtrace version --json.
+type Info struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	Date      string `json:"date,omitempty"`
+	GoVersion string `json:"go"`
+	Platform  string `json:"platform"`
+}
+
+// Get returns the build's Info.
+func Get() Info {
+	return Info{String(), Commit, Date, runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH}
 }

@@ -1,6 +1,7 @@
 package version
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -13,11 +14,13 @@ func TestStringPrefersTheStampedVersion(t *testing.T) {
 	if got := String(); got != "1.2.3" {
 		t.Errorf("String() = %q, want 1.2.3 (stamped, without the v)", got)
 	}
+	if got := Get(); got.Version != "1.2.3" || got.GoVersion != runtime.Version() || !strings.Contains(got.Platform, "/") {
+		t.Errorf("Get() = %+v", got)
+	}
 
-	// Without a stamp, a test binary has no module version and no VCS
-	// stamp, so it falls back to "dev".
+	// Without a stamp a test binary has no module version: "dev".
 	Version = ""
-	if got := String(); got != "dev" && !strings.HasPrefix(got, "dev-") {
-		t.Errorf("String() = %q, want dev or dev-<revision>", got)
+	if got := String(); got != "dev" {
+		t.Errorf("String() = %q, want dev", got)
 	}
 }
