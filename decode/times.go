@@ -194,11 +194,8 @@ func abs(x int64) int64 {
 	return x
 }
 
-// Human writes a duration in its two largest units: "45s", "12m5s", "3h12m",
-// "2d4h", "400d", "120y".
-func Human(d time.Duration) string { return HumanSeconds(int64(d / time.Second)) }
-
-// HumanSeconds is Human for a number of seconds; it never overflows.
+// HumanSeconds writes a number of seconds in its two largest units: "45s",
+// "12m5s", "3h12m", "2d4h", "400d", "120y". It never overflows.
 func HumanSeconds(s int64) string {
 	s = abs(s)
 	if s > 100*365*86400 {
