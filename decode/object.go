@@ -317,3 +317,15 @@ func excerpt(b []byte, limit int) string {
 	}
 	return s
 }
+
+// ParseObject parses data as one JSON object (at most MaxDepth deep),
+// keeping its members in order, and returns the keys that occur more than
+// once at any depth. verify uses it so that both commands read a header or
+// claims set the same way.
+func ParseObject(data []byte) (obj *Object, duplicates []string, err error) {
+	return parseObject(data)
+}
+
+// JSONDepth is the deepest nesting of arrays and objects in data (which
+// need not be valid JSON); strings are skipped.
+func JSONDepth(data []byte) int { return depth(data) }

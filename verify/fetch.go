@@ -1,0 +1,305 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jwtrace/jwtrace/decode"
+)
+
+// Limits on what jwtrace reads from an authority. Real discovery documents
+// are a few KiB and real JWKS a few tens of KiB.
+const (
+	MaxDiscoveryBytes = 256 << 10
+	MaxJWKSBytes      = 1 << 20
+	// DefaultTimeout bounds each HTTP request (connection, TLS, headers
+	// and body) unless the client sets its own.
+	DefaultTimeout = 10 * time.Second
+)
+
+// Fetcher gets discovery documents and JWKS over HTTP, with size limits,
+// URL rules and an optional on-disk cache.
+type Fetcher struct {
+	// Client makes the requests. It should have a timeout; cmd builds it
+	// with --timeout, --cacert, --insecure and the proxy environment.
+	Client *http.Client
+	// Cache, when not nil, keeps responses between runs.
+	Cache *Cache
+	// AllowHTTP permits plain http:// to hosts other than loopback.
+	AllowHTTP bool
+	// Now is the clock for the cache.
+	Now func() time.Time
+}
+
+// FetchError means jwtrace could not get what it needed from an authority:
+// network failure, timeout, bad status, oversized or malformed body, or a
+// discovery document that does not match. cmd maps it to exit 3.
+type FetchError struct {
+	URL  string
+	Err  error
+	Hint string
+}
+
+func (e *FetchError) Error() string {
+	msg := fmt.Sprintf("%s: %v", e.URL, e.Err)
+	if e.Hint != "" {
+		msg += "\n  hint: " + e.Hint
+	}
+	return msg
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// URLError is a URL jwtrace refuses to fetch from (a usage error).
+type URLError struct{ Msg string }
+
+func (e *URLError) Error() string { return e.Msg }
+
+// FetchInfo says where a document came from.
+type FetchInfo struct {
+	URL string `json:"url"`
+	// Cached is true when the document came from the on-disk cache.
+	Cached bool `json:"cached"`
+	// Age is how long ago it was fetched (zero when just fetched).
+	Age time.Duration `json:"-"`
+	// AgeSeconds is Age in seconds, for JSON.
+	AgeSeconds int64 `json:"age_seconds"`
+}
+
+// CheckURL enforces jwtrace's rules for key URLs: https, or plain http only
+// to a loopback host unless allowHTTP.
+func CheckURL(raw string, allowHTTP bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &URLError{fmt.Sprintf("%q is not a URL: %v", raw, err)}
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowHTTP && !IsLoopback(u.Hostname()) {
+			return nil, &URLError{fmt.Sprintf("refusing plain http:// to %s: keys fetched without TLS can be replaced on the way; use https, or --allow-http if you really mean it", u.Host)}
+		}
+	default:
+		return nil, &URLError{fmt.Sprintf("%q is not an http(s) URL", raw)}
+	}
+	if u.Host == "" {
+		return nil, &URLError{fmt.Sprintf("%q has no host", raw)}
+	}
+	if u.User != nil {
+		return nil, &URLError{fmt.Sprintf("%s carries credentials in the URL; jwtrace does not send them", u.Redacted())}
+	}
+	return u, nil
+}
+
+// IsLoopback reports whether host names this machine: localhost or a
+// loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckRedirect is an http.Client.CheckRedirect that applies CheckURL to
+// every redirect and stops after five.
+func CheckRedirect(allowHTTP bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		if _, err := CheckURL(req.URL.String(), allowHTTP); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		return nil
+	}
+}
+
+// get fetches url (or takes it from the cache unless refresh), refusing
+// bodies over limit.
+func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh bool) ([]byte, FetchInfo, error) {
+	info := FetchInfo{URL: rawURL}
+	if _, err := CheckURL(rawURL, f.AllowHTTP); err != nil {
+		return nil, info, err
+	}
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
+	}
+	var stale *cacheEntry
+	if f.Cache != nil {
+		if e := f.Cache.load(rawURL); e != nil {
+			if !refresh && e.fresh(now()) {
+				info.Cached = true
+				info.Age = now().Sub(time.Unix(e.Fetched, 0))
+				info.AgeSeconds = int64(info.Age / time.Second)
+				return []byte(e.Body), info, nil
+			}
+			stale = e
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, info, &FetchError{URL: rawURL, Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	if stale != nil && stale.ETag != "" && !refresh {
+		req.Header.Set("If-None-Match", stale.ETag)
+	}
+	client := f.Client
+	if client == nil {
+		client = &http.Client{Timeout: DefaultTimeout, CheckRedirect: CheckRedirect(f.AllowHTTP)}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, info, &FetchError{URL: rawURL, Err: cleanNetError(err), Hint: netHint(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified && stale != nil {
+		stale.Fetched = now().Unix()
+		stale.Expires = now().Add(cacheTTL(resp.Header)).Unix()
+		f.Cache.store(stale)
+		return []byte(stale.Body), info, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, info, &FetchError{URL: rawURL, Err: fmt.Errorf("HTTP %s", resp.Status)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, info, &FetchError{URL: rawURL, Err: cleanNetError(err), Hint: netHint(err)}
+	}
+	if int64(len(body)) > limit {
+		return nil, info, &FetchError{URL: rawURL, Err: fmt.Errorf("the response is larger than %d KiB; jwtrace refuses it", limit>>10)}
+	}
+	if f.Cache != nil && !noStore(resp.Header) {
+		f.Cache.store(&cacheEntry{
+			URL:     rawURL,
+			Fetched: now().Unix(),
+			Expires: now().Add(cacheTTL(resp.Header)).Unix(),
+			ETag:    resp.Header.Get("ETag"),
+			Body:    string(body),
+		})
+	}
+	return body, info, nil
+}
+
+// cleanNetError drops Go's wrapping ("Get \"url\": ...") since the URL is
+// already in the message.
+func cleanNetError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func netHint(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return "the server did not answer in time; --timeout sets the limit"
+	case strings.Contains(err.Error(), "certificate"):
+		return "TLS verification failed: --cacert FILE trusts a private CA (--insecure skips verification, never do that in CI)"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "nothing is listening there; is the authority running?"
+	}
+	return ""
+}
+
+// Discovery is the part of an OpenID Provider's metadata jwtrace uses.
+type Discovery struct {
+	Issuer                      string   `json:"issuer"`
+	JWKSURI                     string   `json:"jwks_uri"`
+	TokenEndpoint               string   `json:"token_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint string   `json:"device_authorization_endpoint,omitempty"`
+	SigningAlgs                 []string `json:"id_token_signing_alg_values_supported,omitempty"`
+}
+
+// DiscoveryURL turns an authority (an issuer, or the full discovery URL)
+// into the discovery URL and the issuer the document must name.
+func DiscoveryURL(authority string) (discoveryURL, issuer string) {
+	const wellKnown = "/.well-known/openid-configuration"
+	if i := strings.Index(authority, "/.well-known/"); i >= 0 {
+		return authority, authority[:i]
+	}
+	base := strings.TrimRight(authority, "/")
+	return base + wellKnown, authority
+}
+
+// Discover fetches the authority's OIDC discovery document and checks that
+// its issuer is the authority asked for (OpenID Connect Discovery §4.3).
+func (f *Fetcher) Discover(ctx context.Context, authority string) (*Discovery, FetchInfo, error) {
+	durl, want := DiscoveryURL(authority)
+	body, info, err := f.get(ctx, durl, MaxDiscoveryBytes, false)
+	if err != nil {
+		return nil, info, err
+	}
+	if err := checkDepth(body); err != nil {
+		return nil, info, &FetchError{URL: durl, Err: err}
+	}
+	var d Discovery
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, info, &FetchError{URL: durl, Err: fmt.Errorf("not a discovery document: %v", err)}
+	}
+	if d.Issuer == "" || d.JWKSURI == "" {
+		return nil, info, &FetchError{URL: durl, Err: errors.New("not a discovery document: it has no issuer or no jwks_uri"),
+			Hint: "for a JWKS without discovery use --jwks-url"}
+	}
+	if !sameIssuer(want, d.Issuer) {
+		return nil, info, &FetchError{URL: durl,
+			Err:  fmt.Errorf("the document names issuer %q, not %q; its keys are not used (OpenID Connect Discovery §4.3)", d.Issuer, want),
+			Hint: fmt.Sprintf("if %s is the authority you mean, pass --authority %s", d.Issuer, d.Issuer)}
+	}
+	return &d, info, nil
+}
+
+// sameIssuer compares the authority asked for with a discovery document's
+// issuer. A trailing slash is forgiven. Azure AD's multi-tenant documents
+// (common, organizations, consumers) name "{tenantid}" in their issuer.
+func sameIssuer(want, got string) bool {
+	if strings.TrimRight(want, "/") == strings.TrimRight(got, "/") {
+		return true
+	}
+	if strings.Contains(got, "{tenantid}") {
+		for _, alias := range []string{"common", "organizations", "consumers"} {
+			if strings.TrimRight(strings.Replace(got, "{tenantid}", alias, 1), "/") == strings.TrimRight(want, "/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// JWKS fetches and parses a JWKS. With refresh it skips the cache (and
+// refills it). Keys that cannot verify are named in notes.
+func (f *Fetcher) JWKS(ctx context.Context, jwksURL string, refresh bool) ([]Key, []string, FetchInfo, error) {
+	body, info, err := f.get(ctx, jwksURL, MaxJWKSBytes, refresh)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	keys, notes, err := ParseKeys(body, jwksURL)
+	if err != nil {
+		if f.Cache != nil {
+			f.Cache.remove(jwksURL)
+		}
+		return nil, nil, info, &FetchError{URL: jwksURL, Err: err}
+	}
+	return keys, notes, info, nil
+}
+
+// checkDepth refuses JSON nested deeper than any real document.
+func checkDepth(b []byte) error {
+	if decode.JSONDepth(b) > decode.MaxDepth {
+		return fmt.Errorf("the JSON is nested more than %d levels deep; refused", decode.MaxDepth)
+	}
+	return nil
+}

@@ -1,0 +1,289 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+)
+
+// Key is one verification key, whatever it came from: a PEM file, a JWK, a
+// JWKS (local or fetched), or a shared secret.
+type Key struct {
+	// ID is the key's kid; empty when the key has none (PEM files, secrets).
+	ID string `json:"kid,omitempty"`
+	// Alg is the algorithm the key declares; empty when it declares none
+	// (Azure AD's JWKS, PEM files), and then it is inferred from the type.
+	Alg string `json:"alg,omitempty"`
+	// Type is "RSA", "EC", "OKP" or "oct".
+	Type string `json:"kty"`
+	// Detail says what the key is in words: "RSA 2048", "EC P-256",
+	// "Ed25519", "secret (32 bytes)".
+	Detail string `json:"detail"`
+	// Source says where the key came from: a file name, a JWKS URL,
+	// "--secret".
+	Source string `json:"source"`
+	// Public is *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or
+	// []byte for a shared secret.
+	Public any `json:"-"`
+}
+
+// Name is how messages refer to the key: its kid, or its type and source.
+func (k *Key) Name() string {
+	if k.ID != "" {
+		return fmt.Sprintf("kid %q (%s)", k.ID, k.Detail)
+	}
+	return k.Detail + " from " + k.Source
+}
+
+// Algorithms lists the JWS algorithms the key can verify: the one it
+// declares, or those its type allows. Secrets allow only the HMAC
+// algorithms whose hash is no longer than the secret (RFC 7518 §3.2) unless
+// weak is set.
+func (k *Key) Algorithms(weak bool) []string {
+	var algs []string
+	switch pub := k.Public.(type) {
+	case *rsa.PublicKey:
+		algs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	case *ecdsa.PublicKey:
+		switch pub.Curve.Params().Name {
+		case "P-256":
+			algs = []string{"ES256"}
+		case "P-384":
+			algs = []string{"ES384"}
+		case "P-521":
+			algs = []string{"ES512"}
+		}
+	case ed25519.PublicKey:
+		algs = []string{"EdDSA", "Ed25519"}
+	case []byte:
+		for _, a := range []struct {
+			name  string
+			bytes int
+		}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}} {
+			if weak || len(pub) >= a.bytes {
+				algs = append(algs, a.name)
+			}
+		}
+	}
+	if k.Alg == "" {
+		return algs
+	}
+	for _, a := range algs {
+		if a == k.Alg {
+			return []string{a}
+		}
+	}
+	return nil
+}
+
+// allows reports whether the key can verify alg.
+func (k *Key) allows(alg string, weak bool) bool {
+	for _, a := range k.Algorithms(weak) {
+		if a == alg {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxKeyFileBytes bounds a key file, a JWK or a JWKS read from disk.
+const MaxKeyFileBytes = 1 << 20
+
+// LoadKeyFile reads verification keys from a file: a PEM public key,
+// certificate (chain) or private key (its public half is used), a JWK, or a
+// JWKS.
+func LoadKeyFile(path string) ([]Key, error) {
+	data, err := readFileLimited(path, MaxKeyFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	keys, notes, err := ParseKeys(data, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%s: no usable verification key (%s)", path, strings.Join(notes, "; "))
+	}
+	return keys, nil
+}
+
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes, too large for a key file", path, limit)
+	}
+	return b, nil
+}
+
+// ParseKeys parses PEM, a JWK or a JWKS. Keys that cannot verify anything
+// (encryption keys, unsupported types, symmetric keys, which must come from
+// --secret) are left out and named in notes.
+func ParseKeys(data []byte, source string) (keys []Key, notes []string, err error) {
+	trimmed := bytes.TrimSpace(data)
+	var set jwk.Set
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
+		set, err = jwk.Parse(trimmed, jwk.WithPEM(true))
+		if err != nil {
+			return nil, nil, fmt.Errorf("not a PEM public key, certificate or private key: %w", err)
+		}
+	case bytes.HasPrefix(trimmed, []byte("{")):
+		if err := checkDepth(trimmed); err != nil {
+			return nil, nil, err
+		}
+		set, err = jwk.Parse(trimmed, jwk.WithIgnoreParseError(false))
+		if err != nil {
+			return nil, nil, fmt.Errorf("not a JWK or JWKS: %w", err)
+		}
+	default:
+		return nil, nil, errors.New("not PEM (-----BEGIN ...), a JWK or a JWKS (JSON)")
+	}
+	if set.Len() > MaxKeys {
+		return nil, nil, fmt.Errorf("the JWKS has %d keys; jwtrace takes at most %d", set.Len(), MaxKeys)
+	}
+	for i := 0; i < set.Len(); i++ {
+		k, _ := set.Key(i)
+		key, note := convertKey(k, source)
+		if note != "" {
+			notes = append(notes, note)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys, notes, nil
+}
+
+// MaxKeys is the most keys jwtrace takes from one JWKS. Real ones hold a
+// handful.
+const MaxKeys = 100
+
+// convertKey turns a jwx key into a Key, or says why it is left out.
+func convertKey(k jwk.Key, source string) (Key, string) {
+	kid, _ := k.KeyID()
+	name := "key"
+	if kid != "" {
+		name = fmt.Sprintf("key %q", kid)
+	}
+	if jwk.IsUnsupportedKey(k) {
+		return Key{}, fmt.Sprintf("%s has an unsupported key type %q", name, k.KeyType().String())
+	}
+	if use, ok := k.KeyUsage(); ok && use == "enc" {
+		return Key{}, name + " is an encryption key (use: enc)"
+	}
+	if k.KeyType().String() == "oct" {
+		return Key{}, name + " is a symmetric key: give shared secrets with --secret, never as a public key"
+	}
+	if err := k.Validate(); err != nil {
+		return Key{}, fmt.Sprintf("%s is not a valid key: %v", name, err)
+	}
+	pub, err := jwk.PublicKeyOf(k)
+	if err != nil {
+		return Key{}, fmt.Sprintf("%s: %v", name, err)
+	}
+	var raw any
+	if err := jwk.Export(pub, &raw); err != nil {
+		return Key{}, fmt.Sprintf("%s: %v", name, err)
+	}
+	key := Key{ID: kid, Type: k.KeyType().String(), Source: source}
+	if alg, ok := k.Algorithm(); ok {
+		key.Alg = alg.String()
+	}
+	switch p := raw.(type) {
+	case *rsa.PublicKey:
+		key.Public = p
+		key.Detail = fmt.Sprintf("RSA %d", p.N.BitLen())
+		if p.N.BitLen() < 2048 {
+			// Go refuses RSA keys under 1024 bits; 1024–2047 verify, but
+			// RFC 7518 §3.3 requires 2048.
+			if p.N.BitLen() < 1024 {
+				return Key{}, fmt.Sprintf("%s is RSA %d: too small to verify anything", name, p.N.BitLen())
+			}
+		}
+	case *ecdsa.PublicKey:
+		// A point off the curve is an invalid-curve attack waiting to
+		// happen; crypto/ecdh checks what crypto/ecdsa may not.
+		if _, err := p.ECDH(); err != nil {
+			return Key{}, fmt.Sprintf("%s is not a valid EC public key: the point is not on curve %s", name, p.Curve.Params().Name)
+		}
+		key.Public = p
+		key.Detail = "EC " + p.Curve.Params().Name
+	case ed25519.PublicKey:
+		key.Public = p
+		key.Detail = "Ed25519"
+	default:
+		return Key{}, fmt.Sprintf("%s has a key type jwtrace cannot verify with (%T)", name, raw)
+	}
+	if key.Alg != "" && len(key.Algorithms(false)) == 0 {
+		return Key{}, fmt.Sprintf("%s declares alg %q, which does not fit a %s key", name, key.Alg, key.Detail)
+	}
+	return key, ""
+}
+
+// SecretKey makes a Key from an HMAC shared secret.
+func SecretKey(secret []byte, source string) Key {
+	return Key{Type: "oct", Detail: fmt.Sprintf("secret (%d bytes)", len(secret)), Source: source, Public: secret}
+}
+
+// MinSecretBytes is the shortest HMAC secret accepted without
+// --allow-weak-secret: HS256's hash size (RFC 7518 §3.2).
+const MinSecretBytes = 32
+
+// ReadSecret resolves a --secret value: "@FILE" reads a file (one trailing
+// newline is dropped), "env:NAME" reads an environment variable, anything
+// else is the secret itself.
+func ReadSecret(spec string, getenv func(string) string) ([]byte, string, error) {
+	switch {
+	case strings.HasPrefix(spec, "@"):
+		path := spec[1:]
+		b, err := readFileLimited(path, MaxKeyFileBytes)
+		if err != nil {
+			return nil, "", err
+		}
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		return b, "secret file " + path, nil
+	case strings.HasPrefix(spec, "env:"):
+		name := spec[4:]
+		v := getenv(name)
+		if v == "" {
+			return nil, "", fmt.Errorf("environment variable %s is not set or empty", name)
+		}
+		return []byte(v), "secret from $" + name, nil
+	default:
+		return []byte(spec), "--secret", nil
+	}
+}
+
+// kids lists the key IDs of keys, sorted, for messages.
+func kids(keys []Key) string {
+	var ids []string
+	for _, k := range keys {
+		if k.ID != "" {
+			ids = append(ids, k.ID)
+		} else {
+			ids = append(ids, "(no kid) "+k.Detail)
+		}
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}

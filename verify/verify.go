@@ -1,0 +1,864 @@
+// Package verify checks a JWT's signature and rules and reports every check:
+// format, key lookup, signature, issuer, audience, expiry, not-before,
+// issued-at, type, required claims and scopes, each passed, failed or
+// skipped, with what was expected and what was found.
+//
+// Keys come from local files, shared secrets, a JWKS URL or an authority's
+// OIDC discovery (fetch.go, with an on-disk cache in cache.go). Nothing the
+// token says about keys (jku, x5u, jwk, x5c, a kid that looks like a path)
+// is ever fetched or trusted: a kid is only compared with the kids of keys
+// the user chose.
+package verify
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/jwtrace/jwtrace/decode"
+)
+
+// Status is a check's outcome.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Check names, in the order they are reported.
+const (
+	CheckFormat    = "format"
+	CheckKey       = "key"
+	CheckSignature = "signature"
+	CheckIssuer    = "issuer"
+	CheckAudience  = "audience"
+	CheckExpiry    = "expiry"
+	CheckNotBefore = "not_before"
+	CheckIssuedAt  = "issued_at"
+	CheckType      = "type"
+	CheckClaims    = "claims"
+	CheckScopes    = "scopes"
+)
+
+// CheckNames lists every check in report order.
+var CheckNames = []string{CheckFormat, CheckKey, CheckSignature, CheckIssuer, CheckAudience, CheckExpiry, CheckNotBefore, CheckIssuedAt, CheckType, CheckClaims, CheckScopes}
+
+// Check is one verification step.
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	// Detail says what was found, in a sentence fragment.
+	Detail string `json:"detail"`
+	// Expected and Actual are the rule and the token's value, when the
+	// check compares them.
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+	// Hint suggests a likely cause or a fix.
+	Hint string `json:"hint,omitempty"`
+}
+
+// Result is the outcome of verifying one token.
+type Result struct {
+	// Source says where the token came from (an input label).
+	Source string `json:"source,omitempty"`
+	Valid  bool   `json:"valid"`
+	// Summary is one line: "valid: ..." or "rejected: ...".
+	Summary string `json:"summary"`
+	// Failed names the failed checks, in order.
+	Failed []string `json:"failed"`
+	// Skipped names the checks that were not made.
+	Skipped []string `json:"skipped"`
+	Alg     string   `json:"alg,omitempty"`
+	Kid     string   `json:"kid,omitempty"`
+	// Key is the key whose signature verified.
+	Key     *Key    `json:"key,omitempty"`
+	Subject string  `json:"sub,omitempty"`
+	Checks  []Check `json:"checks"`
+	// Notes are things worth knowing that are not checks: header fields
+	// that were ignored, keys that were refetched.
+	Notes       []string  `json:"notes,omitempty"`
+	EvaluatedAt time.Time `json:"evaluated_at"`
+}
+
+// KeySet is the keys a Verifier may use: local ones, and remote ones that
+// can be refetched once when a token names a kid they lack.
+type KeySet struct {
+	// Origin names where the keys come from, for messages: "the JWKS of
+	// https://...", "--key files".
+	Origin string
+
+	mu         sync.Mutex
+	local      []Key
+	remote     []Key
+	refresh    func(context.Context) ([]Key, error)
+	refreshed  bool
+	refreshErr error
+}
+
+// NewKeySet makes a key set. refresh, when not nil, refetches the remote
+// keys; it is called at most once.
+func NewKeySet(origin string, local, remote []Key, refresh func(context.Context) ([]Key, error)) *KeySet {
+	return &KeySet{Origin: origin, local: local, remote: remote, refresh: refresh}
+}
+
+// Keys returns every key.
+func (s *KeySet) Keys() []Key {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(append([]Key(nil), s.local...), s.remote...)
+}
+
+// Refreshed reports whether the remote keys were refetched.
+func (s *KeySet) Refreshed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshed
+}
+
+// lookup returns the keys that match kid: those with that kid, else those
+// with none (PEM files, secrets). A kid found nowhere triggers one refresh.
+func (s *KeySet) lookup(ctx context.Context, kid string) (matched []Key, refreshed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	matched = s.match(kid)
+	if len(matched) > 0 || kid == "" || s.refresh == nil {
+		return matched, s.refreshed, nil
+	}
+	if !s.refreshed {
+		s.refreshed = true
+		keys, err := s.refresh(ctx)
+		if err != nil {
+			s.refreshErr = err
+		} else {
+			s.remote = keys
+		}
+	}
+	return s.match(kid), true, s.refreshErr
+}
+
+func (s *KeySet) match(kid string) []Key {
+	var byKid, noKid []Key
+	for _, list := range [][]Key{s.local, s.remote} {
+		for _, k := range list {
+			switch {
+			case kid == "":
+				byKid = append(byKid, k)
+			case k.ID == kid:
+				byKid = append(byKid, k)
+			case k.ID == "":
+				noKid = append(noKid, k)
+			}
+		}
+	}
+	if len(byKid) > 0 {
+		return byKid
+	}
+	return noKid
+}
+
+// Verifier verifies tokens against a key set and rules. It is safe for
+// concurrent use.
+type Verifier struct {
+	Keys  *KeySet
+	Rules Rules
+}
+
+// token is what the format check reads from a compact JWS.
+type token struct {
+	header, claims *decode.Object
+	alg, kid, typ  string
+}
+
+// Verify checks one compact token. It never returns nil.
+func (v *Verifier) Verify(ctx context.Context, compact string) *Result {
+	at := v.Rules.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r := &Result{EvaluatedAt: at.UTC(), Checks: make([]Check, 0, len(CheckNames))}
+	tok, format := parseToken(compact)
+	r.Checks = append(r.Checks, format)
+	if tok == nil {
+		for _, name := range CheckNames[1:] {
+			r.Checks = append(r.Checks, Check{Name: name, Status: Skip, Detail: "not checked: the token could not be read"})
+		}
+		r.finish()
+		return r
+	}
+	r.Alg, r.Kid = tok.alg, tok.kid
+	if sub, ok := str(tok.claims.Get("sub")); ok {
+		r.Subject = sub
+	}
+	r.Notes = append(r.Notes, ignoredHeaders(tok.header)...)
+
+	keyCheck, sigCheck := v.checkSignature(ctx, compact, tok, r)
+	r.Checks = append(r.Checks, keyCheck, sigCheck)
+	r.Checks = append(r.Checks,
+		v.checkIssuer(tok),
+		v.checkAudience(tok),
+	)
+	r.Checks = append(r.Checks, v.checkTimes(tok, at)...)
+	r.Checks = append(r.Checks,
+		v.checkType(tok),
+		v.checkClaims(tok),
+		v.checkScopes(tok),
+	)
+	r.finish()
+	return r
+}
+
+// finish fills Valid, Failed, Skipped and Summary from the checks.
+func (r *Result) finish() {
+	r.Failed, r.Skipped = []string{}, []string{}
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Fail:
+			r.Failed = append(r.Failed, c.Name)
+		case Skip:
+			r.Skipped = append(r.Skipped, c.Name)
+		}
+	}
+	r.Valid = len(r.Failed) == 0
+	n := len(r.Checks) - len(r.Skipped)
+	if r.Valid {
+		r.Summary = fmt.Sprintf("valid: %d checks passed", n)
+		var loud []string
+		for _, s := range r.Skipped {
+			if s == CheckIssuer || s == CheckAudience {
+				loud = append(loud, s)
+			}
+		}
+		if len(loud) > 0 {
+			r.Summary += fmt.Sprintf(", but %s NOT checked", strings.Join(loud, " and "))
+		}
+		return
+	}
+	r.Summary = fmt.Sprintf("rejected: %d of %d checks failed (%s)", len(r.Failed), n, strings.Join(r.Failed, ", "))
+}
+
+// parseToken is the format check: a compact JWS with a JSON header and
+// claims, no duplicate keys, an alg that is not "none", no critical
+// extensions and base64url payload encoding.
+func parseToken(compact string) (*token, Check) {
+	fail := func(detail, hint string) (*token, Check) {
+		return nil, Check{Name: CheckFormat, Status: Fail, Detail: detail, Hint: hint}
+	}
+	if len(compact) > decode.MaxTokenBytes {
+		return fail(fmt.Sprintf("the token is %d bytes; jwtrace reads at most %d", len(compact), decode.MaxTokenBytes), "")
+	}
+	dots := strings.Count(compact, ".")
+	switch dots {
+	case 2:
+	case 4:
+		return fail("a JWE (encrypted token, 5 parts) where a signed JWT (JWS) was expected",
+			"an encrypted token must be decrypted by its recipient first; jwtrace verify checks signed tokens")
+	case 1:
+		return fail("2 parts instead of 3: the signature part is missing", "the token was cut or its signature stripped")
+	default:
+		return fail(fmt.Sprintf("%d parts instead of 3: not a compact JWS", dots+1), "")
+	}
+	h, rest, _ := strings.Cut(compact, ".")
+	p, s, _ := strings.Cut(rest, ".")
+	hb, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return fail("the header is not base64url (RFC 7515: no padding, - and _ instead of + and /)", "")
+	}
+	header, dups, err := decode.ParseObject(hb)
+	if err != nil {
+		return fail("the header is not a JSON object: "+err.Error(), "")
+	}
+	if len(dups) > 0 {
+		return fail("the header repeats "+quoteList(dups)+"; parsers disagree on which value counts, so jwtrace refuses it", "")
+	}
+	tok := &token{header: header}
+	algRaw, ok := header.Get("alg")
+	tok.alg, _ = str(algRaw, ok)
+	switch {
+	case !ok:
+		return fail("the header has no alg", "")
+	case tok.alg == "" && string(algRaw) != `""`:
+		return fail("the header's alg is not a string", "")
+	case strings.EqualFold(tok.alg, "none"):
+		return fail(fmt.Sprintf("alg %q: the token is unsigned, and unsigned tokens are never accepted", tok.alg), "")
+	}
+	if header.Has("crit") {
+		raw, _ := header.Get("crit")
+		return fail("the header lists critical extensions "+string(raw)+" that jwtrace does not implement (RFC 7515 §4.1.11)", "")
+	}
+	if header.Has("b64") {
+		return fail(`the header has "b64" (RFC 7797 unencoded payload), which a JWT never uses`, "")
+	}
+	if raw, ok := header.Get("kid"); ok {
+		kid, isStr := str(raw, true)
+		if !isStr {
+			return fail("the header's kid is not a string", "")
+		}
+		tok.kid = kid
+	}
+	if raw, ok := header.Get("typ"); ok {
+		tok.typ, _ = str(raw, true)
+	}
+	if s == "" {
+		return fail("the signature part is empty: the token's signature was stripped", "")
+	}
+	pb, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return fail("the payload is not base64url (RFC 7515: no padding, - and _ instead of + and /)", "")
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(s); err != nil {
+		return fail("the signature is not base64url (RFC 7515: no padding, - and _ instead of + and /)", "")
+	}
+	claims, dups, err := decode.ParseObject(pb)
+	if err != nil {
+		return fail("the claims are not a JSON object: "+err.Error(), "")
+	}
+	if len(dups) > 0 {
+		return fail("the claims repeat "+quoteList(dups)+"; parsers disagree on which value counts, so jwtrace refuses it", "")
+	}
+	tok.claims = claims
+	detail := "compact JWS, " + tok.alg
+	if tok.kid != "" {
+		detail += ", kid " + strconv.Quote(tok.kid)
+	}
+	return tok, Check{Name: CheckFormat, Status: Pass, Detail: detail}
+}
+
+// ignoredHeaders names the header fields that point at keys. jwtrace never
+// follows them: trusting a key the token brings is how forged tokens pass.
+func ignoredHeaders(h *decode.Object) []string {
+	var notes []string
+	for _, name := range []string{"jku", "x5u", "jwk", "x5c"} {
+		if h.Has(name) {
+			notes = append(notes, fmt.Sprintf("the header's %s was ignored: jwtrace never uses keys the token names or carries", name))
+		}
+	}
+	return notes
+}
+
+// checkSignature is the key lookup and the signature check.
+func (v *Verifier) checkSignature(ctx context.Context, compact string, tok *token, r *Result) (Check, Check) {
+	key := Check{Name: CheckKey}
+	sig := Check{Name: CheckSignature}
+	skipSig := func() (Check, Check) {
+		sig.Status, sig.Detail = Skip, "not checked: no usable key"
+		return key, sig
+	}
+	alg := tok.alg
+	weak := v.Rules.AllowWeakSecret
+	if len(v.Rules.Algs) > 0 && !contains(v.Rules.Algs, alg) {
+		key.Status = Fail
+		key.Detail = "alg " + alg + " is not allowed"
+		key.Expected, key.Actual = strings.Join(v.Rules.Algs, ", "), alg
+		return skipSig()
+	}
+	if _, ok := jwa.LookupSignatureAlgorithm(alg); !ok || !knownAlg(alg) {
+		key.Status, key.Detail = Fail, fmt.Sprintf("alg %q is not a JWS algorithm jwtrace verifies", alg)
+		return skipSig()
+	}
+	if v.Keys == nil {
+		key.Status, key.Detail = Fail, "no keys were given"
+		return skipSig()
+	}
+	matched, refreshed, err := v.Keys.lookup(ctx, tok.kid)
+	if refreshed && tok.kid != "" {
+		r.Notes = append(r.Notes, "the keys were refetched once because a token named a kid they lacked")
+	}
+	if len(matched) == 0 {
+		key.Status = Fail
+		key.Detail = fmt.Sprintf("kid %q not found in %s (keys: %s)", tok.kid, v.Keys.Origin, kids(v.Keys.Keys()))
+		if refreshed {
+			key.Detail += "; the keys were refetched once"
+		}
+		if err != nil {
+			key.Detail += "; the refetch failed: " + err.Error()
+		}
+		key.Hint = "the token may come from another authority or tenant, or its key was removed; kid values are only compared, never used as paths or queries"
+		return skipSig()
+	}
+	var usable []Key
+	for _, k := range matched {
+		if k.allows(alg, weak) {
+			usable = append(usable, k)
+		}
+	}
+	if len(usable) == 0 {
+		key.Status = Fail
+		if strings.HasPrefix(alg, "HS") {
+			secrets := 0
+			for _, k := range matched {
+				if k.Type == "oct" {
+					secrets++
+				}
+			}
+			if secrets == 0 {
+				key.Detail = "the token is HMAC-signed (" + alg + "), and HMAC needs the shared secret (--secret)"
+				key.Hint = "a public key is never used as an HMAC secret: that is the RS256-to-HS256 key confusion attack"
+			} else {
+				key.Detail = fmt.Sprintf("the secret is too short for %s (RFC 7518 §3.2: at least the hash size)", alg)
+				key.Hint = "--allow-weak-secret verifies anyway"
+			}
+			return skipSig()
+		}
+		var descr []string
+		for _, k := range matched {
+			d := k.Name()
+			if algs := k.Algorithms(weak); len(algs) > 0 {
+				d += " for " + strings.Join(algs, "/")
+			}
+			descr = append(descr, d)
+		}
+		key.Detail = fmt.Sprintf("no key can verify %s: %s", alg, strings.Join(descr, "; "))
+		return skipSig()
+	}
+	key.Status = Pass
+	if len(usable) == 1 {
+		key.Detail = usable[0].Name() + " from " + usable[0].Source
+		if usable[0].ID == "" {
+			key.Detail = usable[0].Detail + " from " + usable[0].Source
+		}
+	} else {
+		key.Detail = fmt.Sprintf("%d candidate keys for %s (the token has no kid they share)", len(usable), alg)
+	}
+
+	sigAlg, _ := jwa.LookupSignatureAlgorithm(alg)
+	for i := range usable {
+		k := &usable[i]
+		if _, err := jws.VerifyCompactFast(k.Public, []byte(compact), sigAlg); err == nil {
+			sig.Status = Pass
+			sig.Detail = "verified with " + k.Name()
+			if len(usable) > 1 {
+				key.Detail = k.Name() + " from " + k.Source
+			}
+			r.Key = k
+			return key, sig
+		}
+	}
+	sig.Status = Fail
+	if len(usable) == 1 {
+		sig.Detail = "the signature does not verify with " + usable[0].Name()
+	} else {
+		sig.Detail = fmt.Sprintf("the signature does not verify with any of the %d candidate keys", len(usable))
+	}
+	switch {
+	case tok.header.Has("jwk") || tok.header.Has("jku") || tok.header.Has("x5u") || tok.header.Has("x5c"):
+		sig.Hint = "the token names or carries its own key (jwk/jku/x5u/x5c); jwtrace never trusts those, only the keys you gave"
+	default:
+		sig.Hint = "the token was altered after signing, or signed by another key with the same kid"
+	}
+	return key, sig
+}
+
+func (v *Verifier) checkIssuer(tok *token) Check {
+	c := Check{Name: CheckIssuer}
+	iss, ok := str(tok.claims.Get("iss"))
+	c.Actual = iss
+	if v.Rules.SkipIssuer {
+		c.Status, c.Detail = Skip, "NOT CHECKED (--skip-issuer): any issuer is accepted"
+		return c
+	}
+	c.Expected = strings.Join(v.Rules.Issuers, ", ")
+	if !ok {
+		if tok.claims.Has("iss") {
+			c.Status, c.Detail = Fail, "iss is not a string"
+		} else {
+			c.Status, c.Detail = Fail, "the token has no iss claim"
+		}
+		return c
+	}
+	tid, _ := str(tok.claims.Get("tid"))
+	if tid == "" {
+		if t, _ := azureIssuer(iss); t != "" {
+			tid = t
+		}
+	}
+	var noTenant bool
+	for _, rule := range v.Rules.Issuers {
+		match, note, err := matchIssuer(rule, iss, tid)
+		if err == errNoTenant {
+			noTenant = true
+		}
+		if !match {
+			continue
+		}
+		if len(v.Rules.Tenants) > 0 && !containsFold(v.Rules.Tenants, tid) {
+			c.Status = Fail
+			c.Detail = fmt.Sprintf("tenant %s is not one of --tenant %s", orDash(tid), strings.Join(v.Rules.Tenants, ", "))
+			return c
+		}
+		c.Status, c.Detail = Pass, iss
+		if note != "" {
+			c.Detail += " (" + note + ")"
+		}
+		return c
+	}
+	c.Status = Fail
+	c.Detail = fmt.Sprintf("token iss %q is not an accepted issuer", iss)
+	c.Hint = issuerHint(v.Rules.Issuers, iss)
+	if noTenant && c.Hint == "" {
+		c.Hint = "the issuer rule is a {tenantid} template, but the token has no tid claim"
+	}
+	return c
+}
+
+func (v *Verifier) checkAudience(tok *token) Check {
+	c := Check{Name: CheckAudience}
+	auds, ok := strList(tok.claims.Get("aud"))
+	c.Actual = strings.Join(auds, ", ")
+	if v.Rules.SkipAudience {
+		c.Status, c.Detail = Skip, "NOT CHECKED (--skip-audience): a token for any audience is accepted"
+		return c
+	}
+	c.Expected = strings.Join(v.Rules.Audiences, ", ")
+	if !ok {
+		c.Status = Fail
+		if tok.claims.Has("aud") {
+			c.Detail = "aud is neither a string nor an array of strings"
+		} else {
+			c.Detail = "the token has no aud claim"
+		}
+		return c
+	}
+	for _, want := range v.Rules.Audiences {
+		if contains(auds, want) {
+			c.Status, c.Detail = Pass, want
+			return c
+		}
+	}
+	c.Status = Fail
+	c.Detail = fmt.Sprintf("token aud [%s] has none of: %s", strings.Join(auds, ", "), strings.Join(v.Rules.Audiences, ", "))
+	c.Hint = audienceHint(tok, auds, v.Rules.Audiences)
+	return c
+}
+
+func audienceHint(tok *token, auds, want []string) string {
+	for _, name := range []string{"nonce", "at_hash", "c_hash"} {
+		if tok.claims.Has(name) {
+			return "this looks like an ID token (it has " + name + "); APIs usually want the access token"
+		}
+	}
+	for _, w := range want {
+		for _, a := range auds {
+			if strings.TrimRight(w, "/") == strings.TrimRight(a, "/") {
+				return "the audiences differ only by a trailing slash; audiences are compared exactly"
+			}
+		}
+	}
+	for _, a := range auds {
+		if isGUID(a) {
+			for _, w := range want {
+				if strings.HasPrefix(w, "api://") {
+					return "Azure AD v2 access tokens carry the API's application (client) ID as aud, not its api:// URI; add --audience " + a + " if that is your API"
+				}
+			}
+		}
+	}
+	if len(want) > 0 && strings.HasPrefix(want[0], "api://") {
+		return "this token was issued for another API; request it with scope " + strings.TrimRight(want[0], "/") + "/.default"
+	}
+	return "the token was issued for another audience; request one for this service"
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
+			return false
+		}
+	}
+	return true
+}
+
+// checkTimes checks exp, nbf and iat at the given moment.
+func (v *Verifier) checkTimes(tok *token, at time.Time) []Check {
+	leeway := v.Rules.Leeway
+	now := at.Unix()
+	lw := int64(leeway / time.Second)
+	leewayNote := ""
+	if leeway > 0 {
+		leewayNote = " (leeway " + leeway.String() + ")"
+	}
+	exp := Check{Name: CheckExpiry}
+	switch sec, present, ok := numericClaim(tok.claims, "exp"); {
+	case !present && v.Rules.AllowNoExp:
+		exp.Status, exp.Detail = Skip, "the token has no exp (allowed by --allow-no-exp): it never expires"
+	case !present:
+		exp.Status, exp.Detail = Fail, "the token has no exp claim: it would never expire"
+		exp.Hint = "--allow-no-exp accepts tokens without expiry"
+	case !ok:
+		exp.Status, exp.Detail = Fail, "exp is not a NumericDate (seconds since 1970 as a JSON number)"
+	case now >= sec+lw:
+		exp.Status = Fail
+		exp.Detail = "expired " + decode.HumanSeconds(now-sec) + " ago, at " + rfc3339(sec) + leewayNote
+		exp.Hint = "get a new token; --at TIME checks it at an earlier moment"
+	default:
+		exp.Status = Pass
+		exp.Detail = "expires in " + decode.HumanSeconds(sec-now) + ", at " + rfc3339(sec) + leewayNote
+	}
+	nbf := Check{Name: CheckNotBefore}
+	switch sec, present, ok := numericClaim(tok.claims, "nbf"); {
+	case !present:
+		nbf.Status, nbf.Detail = Pass, "no nbf claim"
+	case !ok:
+		nbf.Status, nbf.Detail = Fail, "nbf is not a NumericDate"
+	case now+lw < sec:
+		nbf.Status = Fail
+		nbf.Detail = "not valid yet: valid from " + rfc3339(sec) + ", in " + decode.HumanSeconds(sec-now) + leewayNote
+		nbf.Hint = "the issuer's clock may be ahead of this one; --leeway allows for skew"
+	default:
+		nbf.Status, nbf.Detail = Pass, "valid since "+rfc3339(sec)
+	}
+	iat := Check{Name: CheckIssuedAt}
+	switch sec, present, ok := numericClaim(tok.claims, "iat"); {
+	case !present:
+		iat.Status, iat.Detail = Pass, "no iat claim"
+	case !ok:
+		iat.Status, iat.Detail = Fail, "iat is not a NumericDate"
+	case now+lw < sec:
+		iat.Status = Fail
+		iat.Detail = "issued in the future: at " + rfc3339(sec) + ", " + decode.HumanSeconds(sec-now) + " from now" + leewayNote
+		iat.Hint = "the issuer's clock may be ahead of this one; --leeway allows for skew"
+	default:
+		iat.Status, iat.Detail = Pass, "issued "+decode.HumanSeconds(now-sec)+" ago, at "+rfc3339(sec)
+	}
+	return []Check{exp, nbf, iat}
+}
+
+func (v *Verifier) checkType(tok *token) Check {
+	c := Check{Name: CheckType, Actual: tok.typ}
+	if v.Rules.Typ == "" {
+		c.Status, c.Detail = Skip, "no --typ rule"
+		if tok.typ != "" {
+			c.Detail += " (typ is " + strconv.Quote(tok.typ) + ")"
+		}
+		return c
+	}
+	c.Expected = v.Rules.Typ
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if !strings.Contains(strings.TrimPrefix(s, "application/"), "/") {
+			s = strings.TrimPrefix(s, "application/")
+		}
+		return s
+	}
+	if tok.typ != "" && norm(tok.typ) == norm(v.Rules.Typ) {
+		c.Status, c.Detail = Pass, tok.typ
+		return c
+	}
+	c.Status = Fail
+	if tok.typ == "" {
+		c.Detail = "the header has no typ; expected " + v.Rules.Typ
+	} else {
+		c.Detail = fmt.Sprintf("typ %q; expected %s", tok.typ, v.Rules.Typ)
+	}
+	if norm(v.Rules.Typ) == "at+jwt" {
+		c.Hint = "RFC 9068 access tokens have typ at+jwt; an ID token or a plain JWT does not"
+	}
+	return c
+}
+
+func (v *Verifier) checkClaims(tok *token) Check {
+	c := Check{Name: CheckClaims}
+	if len(v.Rules.Require) == 0 {
+		c.Status, c.Detail = Skip, "no --require rule"
+		return c
+	}
+	var want, bad []string
+	for _, req := range v.Rules.Require {
+		want = append(want, req.String())
+		raw, ok := tok.claims.Get(req.Claim)
+		switch {
+		case !ok:
+			bad = append(bad, req.Claim+" is missing")
+		case req.HasValue && !claimHas(raw, req.Value):
+			bad = append(bad, fmt.Sprintf("%s is %s, not %q", req.Claim, excerpt(raw), req.Value))
+		}
+	}
+	c.Expected = strings.Join(want, ", ")
+	if len(bad) > 0 {
+		c.Status, c.Detail = Fail, strings.Join(bad, "; ")
+		return c
+	}
+	c.Status, c.Detail = Pass, strings.Join(want, ", ")
+	return c
+}
+
+// claimHas reports whether a claim equals value: a string equal to it, an
+// array containing it, or a number or boolean whose JSON text is it.
+func claimHas(raw json.RawMessage, value string) bool {
+	if s, ok := str(raw, true); ok {
+		return s == value
+	}
+	var arr []json.RawMessage
+	if json.Unmarshal(raw, &arr) == nil {
+		for _, e := range arr {
+			if claimHas(e, value) {
+				return true
+			}
+		}
+		return false
+	}
+	return string(raw) == value
+}
+
+func (v *Verifier) checkScopes(tok *token) Check {
+	c := Check{Name: CheckScopes}
+	have := tokenScopes(tok.claims)
+	c.Actual = strings.Join(have, " ")
+	if len(v.Rules.Scopes) == 0 {
+		c.Status, c.Detail = Skip, "no --scope rule"
+		return c
+	}
+	c.Expected = strings.Join(v.Rules.Scopes, " ")
+	var missing []string
+	for _, s := range v.Rules.Scopes {
+		if !contains(have, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		c.Status = Fail
+		c.Detail = "missing " + strings.Join(missing, " ") + "; the token has: " + orDash(strings.Join(have, " "))
+		if tokenHasRoles(tok.claims) {
+			c.Hint = "app-only tokens carry roles instead of scp; check the roles claim"
+		}
+		return c
+	}
+	c.Status, c.Detail = Pass, strings.Join(v.Rules.Scopes, " ")
+	return c
+}
+
+// tokenScopes reads scp and scope, each a space-separated string or an
+// array of strings.
+func tokenScopes(claims *decode.Object) []string {
+	var out []string
+	for _, name := range []string{"scp", "scope"} {
+		raw, ok := claims.Get(name)
+		if !ok {
+			continue
+		}
+		if s, ok := str(raw, true); ok {
+			out = append(out, strings.Fields(s)...)
+			continue
+		}
+		if list, ok := strList(raw, true); ok {
+			out = append(out, list...)
+		}
+	}
+	return out
+}
+
+func tokenHasRoles(claims *decode.Object) bool { return claims.Has("roles") }
+
+// numericClaim reads a NumericDate claim.
+func numericClaim(claims *decode.Object, name string) (sec int64, present, ok bool) {
+	raw, present := claims.Get(name)
+	if !present {
+		return 0, false, false
+	}
+	s := string(raw)
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return 0, true, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, true, false
+	}
+	const limit = 1 << 47 // far beyond any real date, and safe to add to
+	if f > limit {
+		f = limit
+	} else if f < -limit {
+		f = -limit
+	}
+	return int64(f), true, true
+}
+
+func rfc3339(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }
+
+// str decodes a JSON string value.
+func str(raw json.RawMessage, ok bool) (string, bool) {
+	if !ok || len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	if !strings.Contains(string(raw), `\`) {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// strList decodes a string or an array of strings.
+func strList(raw json.RawMessage, ok bool) ([]string, bool) {
+	if s, isStr := str(raw, ok); isStr {
+		return []string{s}, true
+	}
+	if !ok || len(raw) == 0 || raw[0] != '[' {
+		return nil, false
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, false
+	}
+	return list, true
+}
+
+func excerpt(raw json.RawMessage) string {
+	if len(raw) > 60 {
+		return string(raw[:57]) + "..."
+	}
+	return string(raw)
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	sort.Strings(q)
+	return strings.Join(q, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
