@@ -125,35 +125,40 @@ func runDecode(opts *decodeOptions) error {
 	return nil
 }
 
-// readDecodeInput gets the input from --file, the arguments, or stdin.
+// readDecodeInput gets decode's input from --file, the arguments, or stdin.
 func readDecodeInput(opts *decodeOptions) ([]byte, error) {
-	s := opts.streams
-	fromStdin := opts.file == "-" || (opts.file == "" && len(opts.args) == 1 && opts.args[0] == "-")
+	return readInput(opts.ctx, opts.streams, opts.file, opts.args,
+		"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode")
+}
+
+// readInput gets a command's token input from --file, the arguments, or
+// stdin. examples shows how, when nothing was given at a terminal.
+func readInput(ctx context.Context, s *ui.Streams, file string, args []string, examples string) ([]byte, error) {
+	fromStdin := file == "-" || (file == "" && len(args) == 1 && args[0] == "-")
 	switch {
-	case opts.file != "" && len(opts.args) > 0:
+	case file != "" && len(args) > 0:
 		return nil, &usageError{errors.New("give the token either as an argument or with --file, not both")}
 	case fromStdin && s.StdinIsTerminal():
 		// Asked for explicitly: let a person paste, with a warning about the
 		// terminal's line limit.
 		fmt.Fprintln(s.ErrOut, "Paste the token, then press Enter and Ctrl-D. (Terminals cut lines after 4095 characters; for longer tokens use an argument or a pipe.)")
-		return readContext(opts.ctx, s.In)
+		return readContext(ctx, s.In)
 	case fromStdin:
-		return readContext(opts.ctx, s.In)
-	case opts.file != "":
-		f, err := os.Open(opts.file)
+		return readContext(ctx, s.In)
+	case file != "":
+		f, err := os.Open(file)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("cannot read the input: %w", err)}
 		}
 		defer f.Close()
-		return readContext(opts.ctx, f)
-	case len(opts.args) > 0:
+		return readContext(ctx, f)
+	case len(args) > 0:
 		// Unquoted pastes arrive split: "Bearer", "eyJ...". Join them back.
-		return []byte(strings.Join(opts.args, " ")), nil
+		return []byte(strings.Join(args, " ")), nil
 	case s.StdinIsTerminal():
-		return nil, &usageError{errors.New("no token given: pass it as an argument, pipe it on stdin, or use --file\n" +
-			"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode")}
+		return nil, &usageError{errors.New("no token given: pass it as an argument, pipe it on stdin, or use --file\n" + examples)}
 	default:
-		return readContext(opts.ctx, s.In)
+		return readContext(ctx, s.In)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/verify"
 )
 
 // Exit codes.
@@ -37,7 +38,10 @@ func (e *silentError) Error() string { return "" }
 // place that does: logic packages return typed errors, and this maps them.
 // Errors of no known type are input errors (an unreadable file, say).
 func exitCode(err error) int {
-	var silent *silentError
+	var (
+		silent *silentError
+		fetch  *verify.FetchError
+	)
 	switch {
 	case err == nil:
 		return ExitOK
@@ -45,6 +49,8 @@ func exitCode(err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
+	case errors.As(err, &fetch):
+		return ExitUnavailable
 	default:
 		// usageError, decode.InputError, decode.Error and the rest.
 		return ExitUsage

@@ -72,6 +72,7 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	})
 	root.AddCommand(
 		newDecodeCmd(s, now),
+		newVerifyCmd(s, now),
 		newVersionCmd(s),
 	)
 	addCompletionExamples(root)

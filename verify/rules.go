@@ -145,7 +145,7 @@ func matchIssuer(rule, iss, tid string) (ok bool, note string, err error) {
 			return false, "", errNoTenant
 		}
 		want = strings.ReplaceAll(rule, "{tenantid}", tid)
-		note = "template " + rule + " with tid " + tid
+		note = "matches the template " + rule
 	}
 	if iss == want {
 		return true, note, nil

@@ -1,0 +1,348 @@
+package cmd
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/verify"
+)
+
+type verifyOptions struct {
+	streams *ui.Streams
+	now     func() time.Time
+	ctx     context.Context
+
+	authority, jwksURL string
+	keyFiles           []string
+	secret             string
+	allowWeakSecret    bool
+
+	issuers, tenants []string
+	skipIssuer       bool
+	audiences        []string
+	skipAudience     bool
+	allowNoExp       bool
+	leeway           time.Duration
+	at               string
+	algs             []string
+	typ              string
+	require          []string
+	scopes           []string
+
+	json, batch bool
+	file        string
+	args        []string
+
+	noCache   bool
+	timeout   time.Duration
+	cacert    string
+	insecure  bool
+	allowHTTP bool
+}
+
+func newVerifyCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	opts := &verifyOptions{streams: s, now: now}
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN | -]",
+		Short: "Check a token's signature and rules, and report every check",
+		Long: `Verify checks a token's signature against an authority's keys (OIDC
+discovery, then its JWKS), a JWKS URL, local key files or a shared secret,
+and checks its rules: issuer, audience, expiry, not-before, issued-at, and
+optionally type, required claims and scopes. Every check is reported with
+what was expected and what was found.
+
+Issuer and audience rules are required: give --issuer (or --authority, whose
+discovery document names the issuer) and --audience, or say --skip-issuer /
+--skip-audience explicitly. Issuer templates such as
+https://login.microsoftonline.com/{tenantid}/v2.0 take the token's tid.
+
+Keys named or carried by the token (jku, x5u, jwk, x5c) are never used. An
+unknown kid makes verify refetch the JWKS once. Discovery documents and JWKS
+are cached on disk, honouring Cache-Control (--no-cache to bypass).
+
+The token comes from the arguments, --file or stdin, in any form decode
+takes. --batch reads one token per line from stdin and writes one JSON line
+per token.
+
+Exit status: 0 valid, 1 rejected, 2 usage or input error, 3 the keys could
+not be fetched.`,
+		Example: `  jwtrace verify --authority https://login.microsoftonline.com/$TENANT/v2.0 --audience api://workouts "$TOKEN"
+  jwtrace verify --key testdata/keys/jwks.json --issuer https://issuer.example --audience api://workouts --file token.jwt
+  jwtrace verify --authority http://127.0.0.1:9400 --audience api://default --at 2026-11-27T10:42:00Z --file token.jwt
+  jwtrace verify --issuer 'https://login.microsoftonline.com/{tenantid}/v2.0' --tenant $TENANT \
+      --jwks-url https://login.microsoftonline.com/common/discovery/v2.0/keys --audience api://workouts "$TOKEN"
+  jwtrace verify --secret env:JWT_SECRET --skip-issuer --audience api://x "$TOKEN"
+  cat tokens.txt | jwtrace verify --batch --authority https://idp.example --audience api://x > results.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.args = args
+			opts.ctx = cmd.Context()
+			return runVerify(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.authority, "authority", "", "fetch keys through this issuer's OIDC discovery (`URL`: the issuer or its discovery URL)")
+	f.StringVar(&opts.jwksURL, "jwks-url", "", "fetch keys from this JWKS `URL`")
+	f.StringArrayVar(&opts.keyFiles, "key", nil, "verify with the keys in `FILE` (PEM public key, certificate, JWK or JWKS; repeatable)")
+	f.StringVar(&opts.secret, "secret", "", "HMAC shared `SECRET`: the secret itself, @FILE, or env:NAME")
+	f.BoolVar(&opts.allowWeakSecret, "allow-weak-secret", false, "accept HMAC secrets shorter than the hash (RFC 7518 §3.2)")
+	f.StringArrayVar(&opts.issuers, "issuer", nil, "accepted issuer `URL` (repeatable; {tenantid} templates take the token's tid)")
+	f.StringArrayVar(&opts.tenants, "tenant", nil, "accept only this tenant `ID` (repeatable)")
+	f.BoolVar(&opts.skipIssuer, "skip-issuer", false, "do not check the issuer (reported as skipped)")
+	f.StringArrayVar(&opts.audiences, "audience", nil, "accepted `AUDIENCE`; the token's aud must hold one of them (repeatable)")
+	f.BoolVar(&opts.skipAudience, "skip-audience", false, "do not check the audience (reported as skipped)")
+	f.BoolVar(&opts.allowNoExp, "allow-no-exp", false, "accept a token without exp")
+	f.DurationVar(&opts.leeway, "leeway", 0, "allow this much clock skew for exp, nbf and iat (e.g. 30s)")
+	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
+	f.StringSliceVar(&opts.algs, "alg", nil, "accept only these `ALGS` (comma-separated or repeated; default: what the key allows)")
+	f.StringVar(&opts.typ, "typ", "", "require this header `TYP` (e.g. at+jwt)")
+	f.StringArrayVar(&opts.require, "require", nil, "require `CLAIM` or CLAIM=VALUE (repeatable)")
+	f.StringSliceVar(&opts.scopes, "scope", nil, "require these `SCOPES` in scp or scope (comma-separated or repeated)")
+	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin; write one JSON line per token")
+	f.StringVarP(&opts.file, "file", "f", "", "read the token from `FILE` (- for stdin)")
+	f.BoolVar(&opts.noCache, "no-cache", false, "fetch discovery and JWKS now, ignoring the cache")
+	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on an HTTP request after this long")
+	f.StringVar(&opts.cacert, "cacert", "", "trust the CA certificates in `FILE` (PEM) for HTTPS")
+	f.BoolVar(&opts.insecure, "insecure", false, "skip TLS certificate verification (dangerous)")
+	f.BoolVar(&opts.allowHTTP, "allow-http", false, "allow plain http:// to hosts other than loopback")
+	_ = cmd.MarkFlagFilename("key")
+	_ = cmd.MarkFlagFilename("file")
+	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
+	return cmd
+}
+
+func runVerify(opts *verifyOptions) error {
+	s := opts.streams
+	ctx := opts.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rules, err := opts.rules()
+	if err != nil {
+		return err
+	}
+	src, err := opts.sources()
+	if err != nil {
+		return err
+	}
+	// Usage mistakes come before any network request.
+	if opts.authority == "" {
+		if err := rules.Check(); err != nil {
+			return &usageError{err}
+		}
+	} else if len(rules.Audiences) == 0 && !rules.SkipAudience {
+		return &usageError{errors.New("no audience rule: give --audience (repeatable, one of them must be in aud), or --skip-audience to not check it")}
+	}
+	if opts.batch && (len(opts.args) > 0 || opts.file != "") {
+		return &usageError{errors.New("--batch reads tokens from stdin; give no token argument or --file")}
+	}
+	var input []byte
+	if !opts.batch {
+		input, err = readInput(ctx, s, opts.file, opts.args,
+			"  jwtrace verify --authority URL --audience AUD 'eyJhbGciOi...'\n  echo \"$TOKEN\" | jwtrace verify --authority URL --audience AUD")
+		if err != nil {
+			return err
+		}
+	}
+
+	if opts.insecure {
+		fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Warning("WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can serve keys that make forged tokens pass."))
+	}
+	fetcher, err := opts.fetcher()
+	if err != nil {
+		return err
+	}
+	keys, origin, err := fetcher.LoadKeys(ctx, src)
+	if err != nil {
+		return err
+	}
+	if len(opts.issuers) == 0 && !opts.skipIssuer && origin.Issuer != "" {
+		rules.Issuers = []string{origin.Issuer}
+	}
+	if err := rules.Check(); err != nil {
+		return &usageError{err}
+	}
+	if len(origin.Keys) == 0 {
+		return &verify.FetchError{URL: firstNonEmpty(opts.jwksURL, opts.authority), Err: errors.New("no usable verification key: " + strings.Join(origin.Notes, "; "))}
+	}
+	v := &verify.Verifier{Keys: keys, Rules: rules}
+
+	if opts.batch {
+		stats, err := v.Batch(ctx, s.In, s.Out, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.ErrOut, "%d tokens: %d valid, %d rejected\n", stats.Tokens, stats.Valid, stats.Rejected)
+		if stats.Rejected > 0 {
+			return &silentError{ExitRejected}
+		}
+		return nil
+	}
+
+	found, err := decode.Extract(input)
+	if err != nil {
+		return err
+	}
+	for _, n := range found.Notes {
+		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
+	}
+	var results []*verify.Result
+	for _, c := range found.Candidates {
+		r := v.Verify(ctx, c.Token)
+		if len(found.Candidates) > 1 {
+			r.Source = c.Source
+		}
+		results = append(results, r)
+	}
+	if opts.json {
+		pretty := s.StdoutIsTerminal()
+		for _, r := range results {
+			if err := ui.WriteJSON(s.Out, verifyJSON{Result: r, KeysFrom: origin}, pretty); err != nil {
+				return err
+			}
+		}
+	} else if err := s.Printer(s.Out).Verification(results, ui.VerifyView{Origin: origin}); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if !r.Valid {
+			return &silentError{ExitRejected}
+		}
+	}
+	return nil
+}
+
+// verifyJSON is verify --json's object: the result and where the keys came
+// from.
+type verifyJSON struct {
+	*verify.Result
+	KeysFrom *verify.Origin `json:"keys_from"`
+}
+
+func (opts *verifyOptions) rules() (verify.Rules, error) {
+	r := verify.Rules{
+		Issuers:         opts.issuers,
+		SkipIssuer:      opts.skipIssuer,
+		Tenants:         opts.tenants,
+		Audiences:       opts.audiences,
+		SkipAudience:    opts.skipAudience,
+		AllowNoExp:      opts.allowNoExp,
+		Leeway:          opts.leeway,
+		At:              opts.now(),
+		Algs:            opts.algs,
+		Typ:             opts.typ,
+		Scopes:          opts.scopes,
+		AllowWeakSecret: opts.allowWeakSecret,
+	}
+	if opts.at != "" {
+		t, err := parseTimeFlag(opts.at)
+		if err != nil {
+			return r, &usageError{fmt.Errorf("--at: %w", err)}
+		}
+		r.At = t
+	}
+	for _, req := range opts.require {
+		q, err := verify.ParseRequirement(req)
+		if err != nil {
+			return r, &usageError{fmt.Errorf("--require %w", err)}
+		}
+		r.Require = append(r.Require, q)
+	}
+	return r, nil
+}
+
+func (opts *verifyOptions) sources() (verify.Sources, error) {
+	src := verify.Sources{Authority: opts.authority, JWKSURL: opts.jwksURL, KeyFiles: opts.keyFiles}
+	if opts.authority == "" && opts.jwksURL == "" && len(opts.keyFiles) == 0 && opts.secret == "" {
+		return src, &usageError{errors.New("no keys: give --authority URL, --jwks-url URL, --key FILE or --secret")}
+	}
+	for _, u := range []string{opts.authority, opts.jwksURL} {
+		if u == "" {
+			continue
+		}
+		if _, err := verify.CheckURL(u, opts.allowHTTP); err != nil {
+			return src, &usageError{err}
+		}
+	}
+	if opts.secret != "" {
+		secret, from, err := verify.ReadSecret(opts.secret, opts.streams.Getenv)
+		if err != nil {
+			return src, &usageError{fmt.Errorf("--secret: %w", err)}
+		}
+		if len(secret) < verify.MinSecretBytes && !opts.allowWeakSecret {
+			return src, &usageError{fmt.Errorf("--secret: the secret is %d bytes; HMAC secrets must be at least %d bytes (RFC 7518 §3.2), or give --allow-weak-secret", len(secret), verify.MinSecretBytes)}
+		}
+		src.Secret, src.SecretSource = secret, from
+	}
+	return src, nil
+}
+
+// fetcher builds the HTTP client: --timeout, --cacert, --insecure, proxies
+// from the environment, jwtrace's redirect rules, and the cache.
+func (opts *verifyOptions) fetcher() (*verify.Fetcher, error) {
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.cacert != "" {
+		pem, err := os.ReadFile(opts.cacert)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("--cacert: %w", err)}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &usageError{fmt.Errorf("--cacert %s: no PEM certificate in it", opts.cacert)}
+		}
+		tlsConf.RootCAs = pool
+	}
+	tlsConf.InsecureSkipVerify = opts.insecure
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsConf
+	tr.Proxy = http.ProxyFromEnvironment // HTTPS_PROXY, NO_PROXY; never for loopback
+	tr.ResponseHeaderTimeout = opts.timeout
+	f := &verify.Fetcher{
+		Client:    &http.Client{Transport: tr, Timeout: opts.timeout, CheckRedirect: verify.CheckRedirect(opts.allowHTTP)},
+		AllowHTTP: opts.allowHTTP,
+		Now:       opts.now,
+	}
+	if !opts.noCache {
+		if dir := cacheDir(opts.streams); dir != "" {
+			f.Cache = &verify.Cache{Dir: filepath.Join(dir, "http")}
+		}
+	}
+	return f, nil
+}
+
+// cacheDir is jwtrace's cache directory: $JWTRACE_CACHE_DIR, or jwtrace
+// under the user cache dir; "" when there is none.
+func cacheDir(s *ui.Streams) string {
+	if d := s.Getenv("JWTRACE_CACHE_DIR"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "jwtrace")
+}
+
+func firstNonEmpty(list ...string) string {
+	for _, s := range list {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

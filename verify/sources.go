@@ -1,0 +1,108 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Sources are the places the user said keys come from.
+type Sources struct {
+	// Authority is an issuer URL or its discovery URL.
+	Authority string
+	// JWKSURL is a JWKS URL.
+	JWKSURL string
+	// KeyFiles are PEM, JWK or JWKS files.
+	KeyFiles []string
+	// Secret is an HMAC secret; SecretSource says where it came from.
+	Secret       []byte
+	SecretSource string
+}
+
+// Origin says where the keys came from, for the report.
+type Origin struct {
+	Authority string `json:"authority,omitempty"`
+	// Issuer is the discovery document's issuer.
+	Issuer    string     `json:"issuer,omitempty"`
+	Discovery *FetchInfo `json:"discovery,omitempty"`
+	JWKS      *FetchInfo `json:"jwks,omitempty"`
+	Files     []string   `json:"files,omitempty"`
+	Secret    string     `json:"secret,omitempty"`
+	Keys      []Key      `json:"keys"`
+	// Notes name keys that were left out and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// KeysText describes the keys in a few words: "2 in JWKS: k1 (RSA 2048),
+// ec1 (EC P-256)".
+func (o *Origin) KeysText() string {
+	var parts []string
+	for _, k := range o.Keys {
+		if k.ID != "" {
+			parts = append(parts, fmt.Sprintf("%s (%s)", k.ID, k.Detail))
+		} else {
+			parts = append(parts, k.Detail)
+		}
+	}
+	if len(parts) == 0 {
+		return "none usable"
+	}
+	n := "1 key"
+	if len(parts) > 1 {
+		n = fmt.Sprintf("%d keys", len(parts))
+	}
+	return n + ": " + strings.Join(parts, ", ")
+}
+
+// LoadKeys gathers the keys of every source: local files and the secret,
+// then the authority's or the given JWKS. Remote keys can be refetched once
+// by the key set when a token names a kid they lack.
+func (f *Fetcher) LoadKeys(ctx context.Context, src Sources) (*KeySet, *Origin, error) {
+	o := &Origin{Authority: src.Authority, Files: src.KeyFiles, Secret: src.SecretSource}
+	var local []Key
+	for _, path := range src.KeyFiles {
+		keys, err := LoadKeyFile(path)
+		if err != nil {
+			return nil, nil, &KeyFileError{err}
+		}
+		local = append(local, keys...)
+	}
+	if src.Secret != nil {
+		local = append(local, SecretKey(src.Secret, src.SecretSource))
+	}
+	jwksURL := src.JWKSURL
+	if src.Authority != "" {
+		d, info, err := f.Discover(ctx, src.Authority)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Issuer, o.Discovery = d.Issuer, &info
+		if jwksURL == "" {
+			jwksURL = d.JWKSURI
+		}
+	}
+	var remote []Key
+	var refresh func(context.Context) ([]Key, error)
+	origin := "the given keys"
+	if jwksURL != "" {
+		keys, notes, info, err := f.JWKS(ctx, jwksURL, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		remote, o.JWKS = keys, &info
+		o.Notes = append(o.Notes, notes...)
+		origin = "the JWKS of " + jwksURL
+		refresh = func(ctx context.Context) ([]Key, error) {
+			keys, _, _, err := f.JWKS(ctx, jwksURL, true)
+			return keys, err
+		}
+	}
+	o.Keys = append(append([]Key(nil), local...), remote...)
+	return NewKeySet(origin, local, remote, refresh), o, nil
+}
+
+// KeyFileError is a key file that cannot be used (an input error).
+type KeyFileError struct{ Err error }
+
+func (e *KeyFileError) Error() string { return "--key " + e.Err.Error() }
+func (e *KeyFileError) Unwrap() error { return e.Err }
