@@ -164,8 +164,13 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified && stale != nil {
+		// A 304 without Cache-Control keeps the lifetime the 200 gave.
+		ttl := time.Duration(stale.Expires-stale.Fetched) * time.Second
+		if resp.Header.Get("Cache-Control") != "" {
+			ttl = cacheTTL(resp.Header)
+		}
 		stale.Fetched = now().Unix()
-		stale.Expires = now().Add(cacheTTL(resp.Header)).Unix()
+		stale.Expires = now().Add(ttl).Unix()
 		f.Cache.store(stale)
 		return []byte(stale.Body), info, nil
 	}
