@@ -291,7 +291,7 @@ func (f *Fetcher) JWKS(ctx context.Context, jwksURL string, refresh bool) ([]Key
 	if err != nil {
 		return nil, nil, info, err
 	}
-	keys, notes, err := ParseKeys(body, jwksURL)
+	keys, notes, err := ParseKeys(body, jwksURL, false)
 	if err != nil {
 		if f.Cache != nil {
 			f.Cache.remove(jwksURL)

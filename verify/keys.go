@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -100,13 +101,14 @@ const MaxKeyFileBytes = 1 << 20
 
 // LoadKeyFile reads verification keys from a file: a PEM public key,
 // certificate (chain) or private key (its public half is used), a JWK, or a
-// JWKS.
+// JWKS. A local JWK or JWKS may hold symmetric ("oct") keys, used as HMAC
+// secrets; one that mixes them with public keys is refused.
 func LoadKeyFile(path string) ([]Key, error) {
 	data, err := readFileLimited(path, MaxKeyFileBytes)
 	if err != nil {
 		return nil, err
 	}
-	keys, notes, err := ParseKeys(data, path)
+	keys, notes, err := ParseKeys(data, path, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -132,50 +134,102 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// ParseKeys parses PEM, a JWK or a JWKS. Keys that cannot verify anything
-// (encryption keys, unsupported types, symmetric keys, which must come from
-// --secret) are left out and named in notes.
-func ParseKeys(data []byte, source string) (keys []Key, notes []string, err error) {
+// ParseKeys parses PEM, a JWK or a JWKS. Each JWK is parsed on its own, so
+// one bad key (an unknown alg, a point off the curve) costs only that key.
+// Keys that cannot verify signatures (encryption keys, key_ops without
+// verify, unsupported or unsafe keys) are left out and named in notes.
+// Symmetric keys are secrets: taken only when secrets is set (local files),
+// and never together with public keys.
+func ParseKeys(data []byte, source string, secrets bool) (keys []Key, notes []string, err error) {
 	trimmed := bytes.TrimSpace(data)
-	var set jwk.Set
+	var raws []jwk.Key
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
-		set, err = jwk.Parse(trimmed, jwk.WithPEM(true))
+		set, err := jwk.Parse(trimmed, jwk.WithPEM(true))
 		if err != nil {
 			return nil, nil, fmt.Errorf("not a PEM public key, certificate or private key: %w", err)
+		}
+		for i := 0; i < set.Len(); i++ {
+			k, _ := set.Key(i)
+			raws = append(raws, k)
 		}
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		if err := checkDepth(trimmed); err != nil {
 			return nil, nil, err
 		}
-		set, err = jwk.Parse(trimmed, jwk.WithIgnoreParseError(false))
-		if err != nil {
-			return nil, nil, fmt.Errorf("not a JWK or JWKS: %w", err)
+		var set struct {
+			Keys *[]json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(trimmed, &set); err != nil {
+			return nil, nil, fmt.Errorf("not a JWK or JWKS: %v", err)
+		}
+		list := []json.RawMessage{trimmed}
+		if set.Keys != nil {
+			list = *set.Keys
+		}
+		if len(list) > MaxKeys {
+			return nil, nil, fmt.Errorf("the JWKS has %d keys; jwtrace takes at most %d", len(list), MaxKeys)
+		}
+		for i, raw := range list {
+			k, err := jwk.ParseKey(raw)
+			if err != nil {
+				notes = append(notes, fmt.Sprintf("key #%d%s is not a usable JWK: %s", i+1, rawKid(raw), shortJWXError(err)))
+				continue
+			}
+			raws = append(raws, k)
 		}
 	default:
 		return nil, nil, errors.New("not PEM (-----BEGIN ...), a JWK or a JWKS (JSON)")
 	}
-	if set.Len() > MaxKeys {
-		return nil, nil, fmt.Errorf("the JWKS has %d keys; jwtrace takes at most %d", set.Len(), MaxKeys)
-	}
-	for i := 0; i < set.Len(); i++ {
-		k, _ := set.Key(i)
-		key, note := convertKey(k, source)
+	for _, k := range raws {
+		key, note := convertKey(k, source, secrets)
 		if note != "" {
 			notes = append(notes, note)
 			continue
 		}
 		keys = append(keys, key)
 	}
+	var sym, asym int
+	for _, k := range keys {
+		if k.Type == "oct" {
+			sym++
+		} else {
+			asym++
+		}
+	}
+	if sym > 0 && asym > 0 {
+		return nil, notes, errors.New("the key set mixes symmetric (HMAC) and public keys; jwtrace refuses it, since that is how a public key ends up used as an HMAC secret")
+	}
 	return keys, notes, nil
+}
+
+// rawKid names a JWK by its kid, for notes about keys that did not parse.
+func rawKid(raw json.RawMessage) string {
+	var k struct{ Kid string }
+	if json.Unmarshal(raw, &k) == nil && k.Kid != "" {
+		return fmt.Sprintf(" (kid %q)", k.Kid)
+	}
+	return ""
+}
+
+// shortJWXError keeps the last, most specific part of a jwx error chain.
+func shortJWXError(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": failed to "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
 }
 
 // MaxKeys is the most keys jwtrace takes from one JWKS. Real ones hold a
 // handful.
 const MaxKeys = 100
 
+// MinRSABits is the smallest RSA key jwtrace verifies with (RFC 7518 §3.3).
+const MinRSABits = 2048
+
 // convertKey turns a jwx key into a Key, or says why it is left out.
-func convertKey(k jwk.Key, source string) (Key, string) {
+func convertKey(k jwk.Key, source string, secrets bool) (Key, string) {
 	kid, _ := k.KeyID()
 	name := "key"
 	if kid != "" {
@@ -184,14 +238,39 @@ func convertKey(k jwk.Key, source string) (Key, string) {
 	if jwk.IsUnsupportedKey(k) {
 		return Key{}, fmt.Sprintf("%s has an unsupported key type %q", name, k.KeyType().String())
 	}
-	if use, ok := k.KeyUsage(); ok && use == "enc" {
-		return Key{}, name + " is an encryption key (use: enc)"
+	if use, ok := k.KeyUsage(); ok && use != "sig" {
+		return Key{}, fmt.Sprintf("%s is not a signing key (use: %s)", name, use)
 	}
-	if k.KeyType().String() == "oct" {
-		return Key{}, name + " is a symmetric key: give shared secrets with --secret, never as a public key"
+	if ops, ok := k.KeyOps(); ok {
+		verify := false
+		for _, op := range ops {
+			verify = verify || op == jwk.KeyOpVerify
+		}
+		if !verify {
+			return Key{}, fmt.Sprintf("%s does not allow verify (key_ops: %v)", name, ops)
+		}
+	}
+	key := Key{ID: kid, Type: k.KeyType().String(), Source: source}
+	if alg, ok := k.Algorithm(); ok {
+		key.Alg = alg.String()
+	}
+	if key.Type == "oct" {
+		if !secrets {
+			return Key{}, name + " is a symmetric key: give shared secrets with --secret, never in a published JWKS"
+		}
+		var secret []byte
+		if err := jwk.Export(k, &secret); err != nil || len(secret) == 0 {
+			return Key{}, name + " is an empty or unreadable secret"
+		}
+		sk := SecretKey(secret, source)
+		sk.ID, sk.Alg = kid, key.Alg
+		if sk.Alg != "" && len(sk.Algorithms(true)) == 0 {
+			return Key{}, fmt.Sprintf("%s declares alg %q, which is not an HMAC algorithm", name, sk.Alg)
+		}
+		return sk, ""
 	}
 	if err := k.Validate(); err != nil {
-		return Key{}, fmt.Sprintf("%s is not a valid key: %v", name, err)
+		return Key{}, fmt.Sprintf("%s is not a valid key: %s", name, shortJWXError(err))
 	}
 	pub, err := jwk.PublicKeyOf(k)
 	if err != nil {
@@ -201,20 +280,17 @@ func convertKey(k jwk.Key, source string) (Key, string) {
 	if err := jwk.Export(pub, &raw); err != nil {
 		return Key{}, fmt.Sprintf("%s: %v", name, err)
 	}
-	key := Key{ID: kid, Type: k.KeyType().String(), Source: source}
-	if alg, ok := k.Algorithm(); ok {
-		key.Alg = alg.String()
-	}
 	switch p := raw.(type) {
 	case *rsa.PublicKey:
 		key.Public = p
 		key.Detail = fmt.Sprintf("RSA %d", p.N.BitLen())
-		if p.N.BitLen() < 2048 {
-			// Go refuses RSA keys under 1024 bits; 1024–2047 verify, but
-			// RFC 7518 §3.3 requires 2048.
-			if p.N.BitLen() < 1024 {
-				return Key{}, fmt.Sprintf("%s is RSA %d: too small to verify anything", name, p.N.BitLen())
-			}
+		switch {
+		case p.N.BitLen() < MinRSABits:
+			return Key{}, fmt.Sprintf("%s is RSA %d; RFC 7518 §3.3 requires at least %d bits", name, p.N.BitLen(), MinRSABits)
+		case p.E < 3 || p.E%2 == 0:
+			return Key{}, fmt.Sprintf("%s has the public exponent %d, which no sound RSA key has", name, p.E)
+		case rocaVulnerable(p.N):
+			return Key{}, name + " was generated by a library with the ROCA flaw (CVE-2017-15361); its private key can be computed"
 		}
 	case *ecdsa.PublicKey:
 		// A point off the curve is an invalid-curve attack waiting to

@@ -352,14 +352,14 @@ func TestVerifyRefusesInvalidKeys(t *testing.T) {
 		x := ecKey.X.FillBytes(make([]byte, 32))
 		y := new(big.Int).Add(ecKey.Y, big.NewInt(1)).FillBytes(make([]byte, 32))
 		jwk := `{"keys":[{"kty":"EC","crv":"P-256","kid":"bad","x":"` + b64.EncodeToString(x) + `","y":"` + b64.EncodeToString(y) + `"}]}`
-		keys, notes, err := ParseKeys([]byte(jwk), "test")
+		keys, notes, err := ParseKeys([]byte(jwk), "test", false)
 		if err == nil && len(keys) > 0 {
 			t.Fatalf("accepted an off-curve key: %+v", keys)
 		}
 		t.Logf("err %v, notes %v", err, notes)
 	})
 	t.Run("a symmetric key in a JWKS is never a public key", func(t *testing.T) {
-		keys, notes, err := ParseKeys([]byte(`{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]}`), "test")
+		keys, notes, err := ParseKeys([]byte(`{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]}`), "test", false)
 		if err != nil || len(keys) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "--secret") {
 			t.Fatalf("keys %v, notes %v, err %v", keys, notes, err)
 		}
