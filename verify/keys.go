@@ -2,10 +2,10 @@ package verify
 
 import (
 	"bytes"
-	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"

@@ -1,7 +1,7 @@
 package verify
 
 import (
-		"encoding/json"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
