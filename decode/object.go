@@ -83,7 +83,8 @@ func (e *objectError) Error() string { return e.Msg }
 // returns the keys that occur more than once at any level (each reported once,
 // as a path such as "aud" or "address.country").
 func parseObject(data []byte) (*Object, []string, error) {
-	if d := depth(data); d > MaxDepth {
+	d, space := shape(data)
+	if d > MaxDepth {
 		return nil, nil, &objectError{"depth", fmt.Sprintf("JSON is nested more than %d levels deep", MaxDepth)}
 	}
 	if !utf8.Valid(data) {
@@ -99,7 +100,7 @@ func parseObject(data []byte) (*Object, []string, error) {
 	}
 	// The text is valid JSON now, so a plain scan can split it.
 	compact := trimmed
-	if bytes.ContainsAny(trimmed, " \t\r\n") {
+	if space {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, trimmed); err != nil {
 			return nil, nil, &objectError{"json", err.Error()}
@@ -115,8 +116,11 @@ func parseObject(data []byte) (*Object, []string, error) {
 // members splits a compact, valid JSON object into its members, in order,
 // and collects duplicate keys at any depth as dotted paths.
 func members(obj []byte, path string, dups []string) ([]Member, []string) {
-	var out []Member
-	seen := make(map[string]struct{}, 16)
+	out := make([]Member, 0, 16)
+	// Small objects (every real header and claims set) find duplicates by
+	// a scan of the keys so far, which is cheaper than a map; big ones get
+	// a map.
+	var seen map[string]struct{}
 	i := 1 // past '{'
 	for i < len(obj) && obj[i] != '}' {
 		kEnd := valueEnd(obj, i)
@@ -128,10 +132,28 @@ func members(obj []byte, path string, dups []string) ([]Member, []string) {
 		if path != "" {
 			full = path + "." + key
 		}
-		if _, dup := seen[key]; dup {
+		dup := false
+		if seen != nil {
+			_, dup = seen[key]
+			seen[key] = struct{}{}
+		} else {
+			for _, m := range out {
+				if m.Key == key {
+					dup = true
+					break
+				}
+			}
+			if len(out) == 32 {
+				seen = make(map[string]struct{}, 64)
+				for _, m := range out {
+					seen[m.Key] = struct{}{}
+				}
+				seen[key] = struct{}{}
+			}
+		}
+		if dup {
 			dups = appendOnce(dups, full)
 		}
-		seen[key] = struct{}{}
 		out = append(out, Member{Key: key, Value: val})
 		dups = nestedDups(val, full, dups)
 		i = vEnd
@@ -239,7 +261,15 @@ func appendOnce(list []string, s string) []string {
 // parsing it (strings are skipped so that brackets inside them do not count).
 // It stops counting once the limit is passed.
 func depth(data []byte) int {
-	d, maxD := 0, 0
+	d, _ := shape(data)
+	return d
+}
+
+// shape scans JSON text once for its nesting depth (stopping past
+// MaxDepth) and for whitespace between tokens (spaces inside strings do not
+// count), which tells parseObject whether to compact it.
+func shape(data []byte) (maxDepth int, space bool) {
+	d := 0
 	inString, escaped := false, false
 	for _, c := range data {
 		if inString {
@@ -258,17 +288,19 @@ func depth(data []byte) int {
 			inString = true
 		case '{', '[':
 			d++
-			if d > maxD {
-				maxD = d
-				if maxD > MaxDepth {
-					return maxD
+			if d > maxDepth {
+				maxDepth = d
+				if maxDepth > MaxDepth {
+					return maxDepth, space
 				}
 			}
 		case '}', ']':
 			d--
+		case ' ', '\t', '\r', '\n':
+			space = true
 		}
 	}
-	return maxD
+	return maxDepth, space
 }
 
 func jsonKind(data []byte) string {

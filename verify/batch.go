@@ -3,12 +3,13 @@ package verify
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"runtime"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jwtrace/jwtrace/decode"
 )
@@ -144,20 +145,103 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 	return stats, scanErr
 }
 
-// appendBatchLine appends res as one JSON line.
+// appendBatchLine appends res as one JSON line, the BatchLine shape. It is
+// written by hand because encoding/json's reflection would cost more than
+// the rest of the batch's own work per token; TestBatchLineJSON checks it
+// against encoding/json.
 func appendBatchLine(buf []byte, line int, res *Result) []byte {
-	bl := BatchLine{Line: line, Valid: res.Valid, Summary: res.Summary, Failed: res.Failed, Subject: res.Subject, Alg: res.Alg, Kid: res.Kid}
+	buf = append(buf, `{"line":`...)
+	buf = strconv.AppendInt(buf, int64(line), 10)
+	buf = append(buf, `,"valid":`...)
+	buf = strconv.AppendBool(buf, res.Valid)
+	buf = append(buf, `,"summary":`...)
+	buf = appendJSONString(buf, res.Summary)
+	buf = append(buf, `,"failed":[`...)
+	for i, f := range res.Failed {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, f)
+	}
+	buf = append(buf, ']')
 	if !res.Valid {
-		bl.Errors = make(map[string]string, len(res.Failed))
+		buf = append(buf, `,"errors":{`...)
+		first := true
 		for _, c := range res.Checks {
-			if c.Status == Fail {
-				bl.Errors[c.Name] = c.Detail
+			if c.Status != Fail {
+				continue
 			}
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendJSONString(buf, c.Name)
+			buf = append(buf, ':')
+			buf = appendJSONString(buf, c.Detail)
+		}
+		buf = append(buf, '}')
+	}
+	for _, f := range [...]struct{ name, value string }{{"sub", res.Subject}, {"alg", res.Alg}, {"kid", res.Kid}} {
+		if f.value != "" {
+			buf = append(buf, `,"`+f.name+`":`...)
+			buf = appendJSONString(buf, f.value)
 		}
 	}
-	b, err := json.Marshal(bl)
-	if err != nil {
-		b = []byte(fmt.Sprintf(`{"line":%d,"valid":false,"summary":"internal error"}`, line))
+	return append(buf, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced with U+FFFD, and
+// U+2028/U+2029 escaped, as encoding/json does.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	return append(append(buf, b...), '\n')
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

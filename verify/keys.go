@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -35,14 +36,29 @@ type Key struct {
 	// Public is *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or
 	// []byte for a shared secret.
 	Public any `json:"-"`
+
+	name string
 }
 
 // Name is how messages refer to the key: its kid, or its type and source.
 func (k *Key) Name() string {
+	if k.name != "" {
+		return k.name
+	}
 	if k.ID != "" {
-		return fmt.Sprintf("kid %q (%s)", k.ID, k.Detail)
+		return "kid " + strconv.Quote(k.ID) + " (" + k.Detail + ")"
 	}
 	return k.Detail + " from " + k.Source
+}
+
+// named returns keys with their names worked out once, so that messages
+// about them cost nothing per token.
+func named(keys []Key) []Key {
+	for i := range keys {
+		keys[i].name = ""
+		keys[i].name = keys[i].Name()
+	}
+	return keys
 }
 
 // Algorithms lists the JWS algorithms the key can verify: the one it

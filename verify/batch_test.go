@@ -1,0 +1,51 @@
+package verify
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// TestBatchLineJSON: the hand-written batch line is byte for byte what
+// encoding/json makes of BatchLine.
+func TestBatchLineJSON(t *testing.T) {
+	odd := []string{"", "plain", `quote " and \ backslash`, "tab\tnewline\n\r", "\x00\x01\x1f\x7f", "<script>&amp;", "héllo wörld ✓", "bad \xff\xfe utf8", "line\u2028sep\u2029", "emoji 😀"}
+	for _, s := range odd {
+		res := &Result{Valid: false, Summary: s, Failed: []string{CheckAudience, s}, Subject: s, Alg: "RS256", Kid: s,
+			Checks: []Check{{Name: CheckFormat, Status: Pass, Detail: "ok"}, {Name: CheckAudience, Status: Fail, Detail: s}}}
+		checkBatchLine(t, res)
+		res.Valid, res.Failed, res.Kid = true, []string{}, ""
+		checkBatchLine(t, res)
+	}
+}
+
+func checkBatchLine(t *testing.T, res *Result) {
+	t.Helper()
+	bl := BatchLine{Line: 7, Valid: res.Valid, Summary: res.Summary, Failed: res.Failed, Subject: res.Subject, Alg: res.Alg, Kid: res.Kid}
+	if !res.Valid {
+		bl.Errors = map[string]string{}
+		for _, c := range res.Checks {
+			if c.Status == Fail {
+				bl.Errors[c.Name] = c.Detail
+			}
+		}
+	}
+	want, err := json.Marshal(bl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(appendBatchLine(nil, 7, res)); got != string(want)+"\n" {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "a\"b", "\xff", "\u2028", "<>&", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}
