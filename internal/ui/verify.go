@@ -45,7 +45,13 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 		if len(results) > 1 && r.Source != "" {
 			b.WriteString(th.section.Render(Safe(r.Source)) + "\n")
 		}
+		unread := 0
 		for _, c := range r.Checks {
+			if c.Status == verify.Skip && strings.HasPrefix(c.Detail, "not checked: the ") {
+				// One line for the checks a broken token leaves unmade.
+				unread++
+				continue
+			}
 			var mark string
 			switch c.Status {
 			case verify.Pass:
@@ -72,6 +78,9 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.warn.Render("hint: ")+Safe(c.Hint))
 				}
 			}
+		}
+		if unread > 0 {
+			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more checks not made: %s", unread, strings.TrimPrefix(lastSkip(r), "not checked: "))))
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "  %s\n", th.dim.Render("note: "+Safe(n)))
@@ -138,3 +147,13 @@ func relAgo(d time.Duration) string {
 
 // Warning styles a warning for the Printer's stream.
 func (p *Printer) Warning(s string) string { return p.th.warn.Render(s) }
+
+// lastSkip is the reason the last unmade check gives.
+func lastSkip(r *verify.Result) string {
+	for i := len(r.Checks) - 1; i >= 0; i-- {
+		if c := r.Checks[i]; c.Status == verify.Skip && strings.HasPrefix(c.Detail, "not checked: the ") {
+			return c.Detail
+		}
+	}
+	return ""
+}
