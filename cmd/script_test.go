@@ -2,6 +2,10 @@ package cmd
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +24,8 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the end-to-end user stories in testdata/script/*.txtar.
 // $TESTDATA points at the repository's testdata directory. The custom
-// command "mkfile NAME SIZE CHAR" writes a file of SIZE bytes.
+// command "mkfile NAME SIZE CHAR" writes a file of SIZE bytes; "idpproxy"
+// starts an HTTP proxy (see idpProxy).
 func TestScripts(t *testing.T) {
 	testdata, err := filepath.Abs("../testdata")
 	if err != nil {
@@ -34,9 +39,11 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TESTDATA", testdata)
 			env.Setenv("TZ", "UTC")
 			env.Setenv("TERM", "xterm-256color")
+			env.Values["idpproxy"] = &proxyCounter{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"idpproxy": idpProxy,
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {
 					ts.Fatalf("usage: mkfile NAME SIZE CHAR")
@@ -52,3 +59,44 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// idpProxy starts, for one script, an HTTP forward proxy on loopback that
+// answers for the made-up host idp.test (discovery and the repository's
+// test JWKS) and refuses every other host. It sets $PROXY to its URL, so a
+// script can show that jwtrace's requests go through HTTP_PROXY: without
+// the proxy, idp.test does not resolve. "idpproxy requests N" checks how
+// many requests it has served.
+func idpProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 2 && args[0] == "requests" {
+		srv := ts.Value("idpproxy").(*proxyCounter)
+		if got := strconv.FormatInt(srv.n.Load(), 10); (got == args[1]) == neg {
+			ts.Fatalf("idpproxy served %s requests, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+		}
+		return
+	}
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: idpproxy | idpproxy requests N")
+	}
+	jwks, err := os.ReadFile(filepath.Join(ts.Getenv("TESTDATA"), "keys", "jwks.json"))
+	ts.Check(err)
+	pc := ts.Value("idpproxy").(*proxyCounter)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Host != "idp.test" {
+			http.Error(w, "this proxy serves only idp.test", http.StatusForbidden)
+			return
+		}
+		pc.n.Add(1)
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			fmt.Fprint(w, `{"issuer":"http://idp.test","jwks_uri":"http://idp.test/keys"}`)
+		case "/keys":
+			w.Write(jwks)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv("PROXY", srv.URL)
+}
+
+type proxyCounter struct{ n atomic.Int64 }

@@ -3,11 +3,13 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,6 +193,25 @@ func TestVerifyInsecureWarnsLoudly(t *testing.T) {
 	r = jwtrace(t, context.Background(), verifyEnv(t), "verify", "--authority", srv.URL, "--audience", "x", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
 	if r.code != ExitUnavailable || !strings.Contains(r.errOut, "--cacert") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
+	}
+}
+
+func TestVerifyTrustsAPrivateCA(t *testing.T) {
+	jwks, err := os.ReadFile("../testdata/keys/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
+	r := jwtrace(t, context.Background(), verifyEnv(t), "verify", "--at", "2026-11-27T10:30:00Z", "--cacert", ca, "--jwks-url", srv.URL+"/keys",
+		"--issuer", "https://login.microsoftonline.com/{tenantid}/v2.0", "--audience", "api://workouts", access)
+	if r.code != ExitOK || !strings.Contains(r.out, "Verifying with the JWKS at "+srv.URL+"/keys") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
 }
 
