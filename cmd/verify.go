@@ -2,13 +2,8 @@ package cmd
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,11 +40,8 @@ type verifyOptions struct {
 	file        string
 	args        []string
 
-	noCache   bool
-	timeout   time.Duration
-	cacert    string
-	insecure  bool
-	allowHTTP bool
+	timeout time.Duration
+	http    httpFlags
 }
 
 func newVerifyCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
@@ -112,11 +104,8 @@ not be fetched.`,
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin; write one JSON line per token")
 	f.StringVarP(&opts.file, "file", "f", "", "read the token from `FILE` (- for stdin)")
-	f.BoolVar(&opts.noCache, "no-cache", false, "fetch discovery and JWKS now, ignoring the cache")
 	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on an HTTP request after this long")
-	f.StringVar(&opts.cacert, "cacert", "", "trust the CA certificates in `FILE` (PEM) for HTTPS")
-	f.BoolVar(&opts.insecure, "insecure", false, "skip TLS certificate verification (dangerous)")
-	f.BoolVar(&opts.allowHTTP, "allow-http", false, "allow plain http:// to hosts other than loopback")
+	opts.http.bind(f)
 	_ = cmd.MarkFlagFilename("key")
 	_ = cmd.MarkFlagFilename("file")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
@@ -157,13 +146,11 @@ func runVerify(opts *verifyOptions) error {
 		}
 	}
 
-	if opts.insecure {
-		fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Warning("WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can serve keys that make forged tokens pass."))
-	}
-	fetcher, err := opts.fetcher()
+	client, err := opts.http.client(s, opts.timeout)
 	if err != nil {
 		return err
 	}
+	fetcher := opts.http.fetcher(s, client, opts.now)
 	keys, origin, err := fetcher.LoadKeys(ctx, src)
 	if err != nil {
 		return err
@@ -272,7 +259,7 @@ func (opts *verifyOptions) sources() (verify.Sources, error) {
 		if u == "" {
 			continue
 		}
-		if _, err := verify.CheckURL(u, opts.allowHTTP); err != nil {
+		if _, err := verify.CheckURL(u, opts.http.allowHTTP); err != nil {
 			return src, &usageError{err}
 		}
 	}
@@ -287,55 +274,6 @@ func (opts *verifyOptions) sources() (verify.Sources, error) {
 		src.Secret, src.SecretSource = secret, from
 	}
 	return src, nil
-}
-
-// fetcher builds the HTTP client: --timeout, --cacert, --insecure, proxies
-// from the environment, jwtrace's redirect rules, and the cache.
-func (opts *verifyOptions) fetcher() (*verify.Fetcher, error) {
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if opts.cacert != "" {
-		pem, err := os.ReadFile(opts.cacert)
-		if err != nil {
-			return nil, &usageError{fmt.Errorf("--cacert: %w", err)}
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &usageError{fmt.Errorf("--cacert %s: no PEM certificate in it", opts.cacert)}
-		}
-		tlsConf.RootCAs = pool
-	}
-	tlsConf.InsecureSkipVerify = opts.insecure
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsConf
-	tr.Proxy = http.ProxyFromEnvironment // HTTPS_PROXY, NO_PROXY; never for loopback
-	tr.ResponseHeaderTimeout = opts.timeout
-	f := &verify.Fetcher{
-		Client:    &http.Client{Transport: tr, Timeout: opts.timeout, CheckRedirect: verify.CheckRedirect(opts.allowHTTP)},
-		AllowHTTP: opts.allowHTTP,
-		Now:       opts.now,
-	}
-	if !opts.noCache {
-		if dir := cacheDir(opts.streams); dir != "" {
-			f.Cache = &verify.Cache{Dir: filepath.Join(dir, "http")}
-		}
-	}
-	return f, nil
-}
-
-// cacheDir is jwtrace's cache directory: $JWTRACE_CACHE_DIR, or jwtrace
-// under the user cache dir; "" when there is none.
-func cacheDir(s *ui.Streams) string {
-	if d := s.Getenv("JWTRACE_CACHE_DIR"); d != "" {
-		return d
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(d, "jwtrace")
 }
 
 func firstNonEmpty(list ...string) string {
