@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/login"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -39,8 +40,11 @@ func (e *silentError) Error() string { return "" }
 // Errors of no known type are input errors (an unreadable file, say).
 func exitCode(err error) int {
 	var (
-		silent *silentError
-		fetch  *verify.FetchError
+		silent  *silentError
+		fetch   *verify.FetchError
+		denied  *login.DeniedError
+		server  *login.ServerError
+		timeout *timeoutError
 	)
 	switch {
 	case err == nil:
@@ -49,8 +53,10 @@ func exitCode(err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &fetch):
+	case errors.As(err, &fetch), errors.As(err, &server), errors.As(err, &timeout):
 		return ExitUnavailable
+	case errors.As(err, &denied):
+		return ExitDenied
 	default:
 		// usageError, decode.InputError, decode.Error and the rest.
 		return ExitUsage

@@ -73,6 +73,10 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	root.AddCommand(
 		newDecodeCmd(s, now),
 		newVerifyCmd(s, now),
+		newLoginCmd(s, now),
+		newLogoutCmd(s),
+		newAuthorityCmd(s, now),
+		newMintCmd(s, now),
 		newVersionCmd(s),
 	)
 	addCompletionExamples(root)

@@ -12,6 +12,7 @@ import (
 // piped output gets plain text and a terminal gets color.
 type theme struct {
 	title, section, key, dim, ok, warn, err, info lipgloss.Style
+	box                                           lipgloss.Style
 }
 
 // Colors are the basic ANSI ones so they read on light and dark
@@ -27,6 +28,7 @@ func newTheme(r *lipgloss.Renderer) *theme {
 		warn:    st().Foreground(lipgloss.Color("3")),
 		err:     st().Foreground(lipgloss.Color("1")).Bold(true),
 		info:    st().Faint(true),
+		box:     st().Border(lipgloss.NormalBorder()).Padding(0, 1),
 	}
 }
 

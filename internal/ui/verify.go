@@ -157,3 +157,8 @@ func lastSkip(r *verify.Result) string {
 	}
 	return ""
 }
+
+// Box draws lines in a plain box, as login shows its device code.
+func (p *Printer) Box(lines []string) string {
+	return p.th.box.Render(strings.Join(lines, "\n"))
+}

@@ -1,0 +1,74 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultDeviceExpiry is assumed when a device authorization response has
+// no expires_in.
+const DefaultDeviceExpiry = 15 * time.Minute
+
+// device runs the device authorization grant: ask for a code, show it,
+// then poll with x/oauth2 (which honours interval, authorization_pending
+// and slow_down). Network errors while polling back off and poll again
+// until the code expires, instead of ending the login.
+func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Token, error) {
+	if c.Prompt == nil {
+		return nil, &ConfigError{"the device grant needs a prompt"}
+	}
+	// Parameters in the body, never both ways: x/oauth2's auto-detection
+	// would post twice, and a second post of a device code can be refused.
+	cfg := c.config(req, eps, oauth2.AuthStyleInParams)
+	opts := extraParams(req)
+	da, err := cfg.DeviceAuth(ctx, opts...)
+	if err != nil {
+		return nil, tokenError(eps.Device, err)
+	}
+	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+		return nil, &ServerError{Endpoint: eps.Device, Status: 200, Description: "the device authorization response lacks device_code, user_code or verification_uri"}
+	}
+	if da.Expiry.IsZero() {
+		da.Expiry = time.Now().Add(DefaultDeviceExpiry)
+	}
+	if da.Interval <= 0 {
+		da.Interval = 5 // RFC 8628 §3.2
+	}
+	c.Prompt(Prompt{
+		UserCode:                da.UserCode,
+		VerificationURI:         da.VerificationURI,
+		VerificationURIComplete: da.VerificationURIComplete,
+		ExpiresIn:               time.Until(da.Expiry).Round(time.Second),
+		Interval:                time.Duration(da.Interval) * time.Second,
+	})
+	backoff := time.Duration(da.Interval) * time.Second
+	for {
+		if c.Waiting != nil {
+			c.Waiting(time.Until(da.Expiry))
+		}
+		t, err := cfg.DeviceAccessToken(ctx, da, opts...)
+		if err == nil {
+			return fromOAuth2(t, "login"), nil
+		}
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re):
+			return nil, tokenError(eps.Token, err)
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded) || !time.Now().Before(da.Expiry):
+			// x/oauth2 stops polling at the code's expiry.
+			return nil, &DeniedError{Code: "expired_token", Description: "no approval arrived in time"}
+		}
+		// A network error: poll again, less often. DeviceAccessToken waits
+		// one interval before its first poll.
+		backoff = min(backoff*2, time.Minute)
+		if d := time.Until(da.Expiry); backoff > d {
+			backoff = max(d, time.Second)
+		}
+		da.Interval = int64(backoff / time.Second)
+	}
+}

@@ -1,0 +1,385 @@
+// Package login obtains tokens: the OAuth 2.0 device authorization grant
+// (RFC 8628) for people, client credentials for CI, and a token cache that
+// reuses unexpired tokens and refreshes expired ones. The grants run on
+// golang.org/x/oauth2; this package adds discovery, provider quirks,
+// patient polling and the cache. It never prints: the caller gets the
+// device prompt through a callback and renders it.
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/jwtrace/jwtrace/verify"
+)
+
+// Grants.
+const (
+	GrantDevice            = "device"
+	GrantClientCredentials = "client-credentials"
+)
+
+// Request is what to log in to, and how.
+type Request struct {
+	// Authority is the issuer whose discovery document names the
+	// endpoints; DeviceEndpoint and TokenEndpoint override or replace it.
+	Authority                     string
+	DeviceEndpoint, TokenEndpoint string
+	ClientID, ClientSecret        string
+	Scopes                        []string
+	// Audience and Resource are sent as the audience and resource
+	// parameters (Auth0 and RFC 8707 style); Params are sent as they are.
+	Audience, Resource string
+	Params             url.Values
+	// Grant is GrantDevice (default) or GrantClientCredentials.
+	Grant string
+	// Force skips the cache (the new token is still stored).
+	Force bool
+}
+
+// Endpoints are where the grant talks to.
+type Endpoints struct {
+	Device string `json:"device_authorization_endpoint,omitempty"`
+	Token  string `json:"token_endpoint"`
+}
+
+// Prompt is what a person needs to approve a device login.
+type Prompt struct {
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	// ExpiresIn is how long the code stays valid; Interval how often
+	// jwtrace polls.
+	ExpiresIn, Interval time.Duration
+}
+
+// Token is a login's result.
+type Token struct {
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	Scope        string    `json:"scope,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	// Source is "login", "cache" or "refresh".
+	Source string `json:"source"`
+}
+
+// Client runs logins.
+type Client struct {
+	// HTTP makes every request; it should have a per-request timeout.
+	HTTP *http.Client
+	// Fetcher reads discovery documents (with verify's URL rules and
+	// cache).
+	Fetcher *verify.Fetcher
+	// Cache stores tokens; nil disables caching.
+	Cache *Cache
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Prompt is called once the device code is known; it shows the code
+	// and may open a browser. Required for the device grant.
+	Prompt func(Prompt)
+	// Waiting is called before each poll with the time left; optional.
+	Waiting func(left time.Duration)
+}
+
+// DeniedError is a device login that a person denied or let expire
+// (access_denied, expired_token). cmd maps it to exit 4.
+type DeniedError struct {
+	Code        string
+	Description string
+}
+
+func (e *DeniedError) Error() string {
+	msg := "the login was denied"
+	if e.Code == "expired_token" {
+		msg = "the device code expired before the login was approved"
+	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg + " (" + e.Code + ")"
+}
+
+// ServerError is an OAuth error response other than a denial: a bad client,
+// a bad grant, an unsupported parameter. It is the server's answer, so
+// cmd maps it to exit 3 with the server's words.
+type ServerError struct {
+	Endpoint    string
+	Status      int
+	Code        string
+	Description string
+}
+
+func (e *ServerError) Error() string {
+	msg := fmt.Sprintf("%s answered %d", e.Endpoint, e.Status)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// ConfigError is a request that cannot work as given (a usage error).
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Endpoints works out the device and token endpoints from the flags and
+// discovery.
+func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error) {
+	e := Endpoints{Device: req.DeviceEndpoint, Token: req.TokenEndpoint}
+	needDevice := req.Grant != GrantClientCredentials
+	if req.Authority != "" && (e.Token == "" || (needDevice && e.Device == "")) {
+		d, _, err := c.Fetcher.Discover(ctx, req.Authority)
+		if err != nil {
+			return e, err
+		}
+		if e.Token == "" {
+			e.Token = d.TokenEndpoint
+		}
+		if e.Device == "" {
+			e.Device = d.DeviceAuthorizationEndpoint
+		}
+		if e.Token == "" {
+			return e, &ConfigError{fmt.Sprintf("the discovery document of %s has no token_endpoint; give --token-endpoint", req.Authority)}
+		}
+		if needDevice && e.Device == "" {
+			return e, &ConfigError{fmt.Sprintf("the discovery document of %s has no device_authorization_endpoint: the provider may not support the device flow, or names it elsewhere; give --device-endpoint URL", req.Authority)}
+		}
+	}
+	switch {
+	case e.Token == "":
+		return e, &ConfigError{"no token endpoint: give --authority URL or --token-endpoint URL"}
+	case needDevice && e.Device == "":
+		return e, &ConfigError{"no device authorization endpoint: give --authority URL or --device-endpoint URL"}
+	}
+	for _, u := range []string{e.Token, e.Device} {
+		if u == "" {
+			continue
+		}
+		if _, err := verify.CheckURL(u, c.Fetcher != nil && c.Fetcher.AllowHTTP); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// Login returns a token: from the cache when one is still good, refreshed
+// when the cached one has expired and has a refresh token, else from the
+// grant.
+func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
+	if req.ClientID == "" {
+		return nil, &ConfigError{"no client: give --client-id"}
+	}
+	if req.Grant == "" {
+		req.Grant = GrantDevice
+	}
+	if req.Grant != GrantDevice && req.Grant != GrantClientCredentials {
+		return nil, &ConfigError{fmt.Sprintf("--grant %s: want device or client-credentials", req.Grant)}
+	}
+	if req.Grant == GrantClientCredentials && req.ClientSecret == "" {
+		return nil, &ConfigError{"client credentials need a client secret: --client-secret, or JWTRACE_CLIENT_SECRET"}
+	}
+	eps, err := c.Endpoints(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	key := CacheKey(req, eps)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.httpClient(ctx))
+
+	if c.Cache != nil && !req.Force {
+		if cached, ok := c.Cache.Get(key); ok {
+			if cached.Expiry.IsZero() || cached.Expiry.After(c.now().Add(ExpiryMargin)) {
+				cached.Source = "cache"
+				return cached, nil
+			}
+			if cached.RefreshToken != "" {
+				if tok, err := c.refresh(ctx, req, eps, cached); err == nil {
+					c.store(key, req, eps, tok)
+					return tok, nil
+				}
+				// A refresh token can be revoked or expired: log in again.
+			}
+		}
+	}
+	var tok *Token
+	if req.Grant == GrantClientCredentials {
+		tok, err = c.clientCredentials(ctx, req, eps)
+	} else {
+		tok, err = c.device(ctx, req, eps)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.store(key, req, eps, tok)
+	return tok, nil
+}
+
+// ExpiryMargin is how long a cached token must still be valid to be
+// reused: long enough for the command that uses it.
+const ExpiryMargin = time.Minute
+
+// store caches tok; a cache that cannot be written costs only the reuse.
+func (c *Client) store(key string, req *Request, eps Endpoints, tok *Token) {
+	if c.Cache == nil {
+		return
+	}
+	scopes := append([]string(nil), req.Scopes...)
+	sort.Strings(scopes)
+	_ = c.Cache.PutLogin(key, CacheLogin{TokenEndpoint: eps.Token, ClientID: req.ClientID, Grant: req.Grant, Scopes: scopes, Audience: req.Audience, Resource: req.Resource}, tok)
+}
+
+func (c *Client) httpClient(ctx context.Context) *http.Client {
+	base := c.HTTP
+	if base == nil {
+		base = &http.Client{Timeout: 30 * time.Second}
+	}
+	hc := *base
+	tr := hc.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	hc.Transport = &quirks{base: tr, ctx: ctx}
+	return &hc
+}
+
+func (c *Client) config(req *Request, eps Endpoints, style oauth2.AuthStyle) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     req.ClientID,
+		ClientSecret: req.ClientSecret,
+		Scopes:       req.Scopes,
+		Endpoint:     oauth2.Endpoint{TokenURL: eps.Token, DeviceAuthURL: eps.Device, AuthStyle: style},
+	}
+}
+
+// extraParams are the audience, resource and --param values.
+func extraParams(req *Request) []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	if req.Audience != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("audience", req.Audience))
+	}
+	if req.Resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", req.Resource))
+	}
+	keys := make([]string, 0, len(req.Params))
+	for k := range req.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		opts = append(opts, oauth2.SetAuthURLParam(k, req.Params.Get(k)))
+	}
+	return opts
+}
+
+func (c *Client) clientCredentials(ctx context.Context, req *Request, eps Endpoints) (*Token, error) {
+	params := url.Values{}
+	if req.Audience != "" {
+		params.Set("audience", req.Audience)
+	}
+	if req.Resource != "" {
+		params.Set("resource", req.Resource)
+	}
+	for k, v := range req.Params {
+		params[k] = v
+	}
+	cc := clientcredentials.Config{
+		ClientID:       req.ClientID,
+		ClientSecret:   req.ClientSecret,
+		TokenURL:       eps.Token,
+		Scopes:         req.Scopes,
+		EndpointParams: params,
+		// RFC 6749 §2.3.1: servers must take HTTP Basic; sending it once
+		// avoids x/oauth2's guess-and-retry double post.
+		AuthStyle: oauth2.AuthStyleInHeader,
+	}
+	t, err := cc.Token(ctx)
+	if err != nil {
+		return nil, tokenError(eps.Token, err)
+	}
+	return fromOAuth2(t, "login"), nil
+}
+
+func (c *Client) refresh(ctx context.Context, req *Request, eps Endpoints, cached *Token) (*Token, error) {
+	style := oauth2.AuthStyleInParams
+	if req.ClientSecret != "" {
+		style = oauth2.AuthStyleInHeader
+	}
+	old := &oauth2.Token{AccessToken: cached.AccessToken, RefreshToken: cached.RefreshToken, Expiry: cached.Expiry}
+	// The cached token has expired by jwtrace's margin, which may not be
+	// x/oauth2's: mark it expired so that the source refreshes.
+	old.Expiry = time.Unix(1, 0)
+	t, err := c.config(req, eps, style).TokenSource(ctx, old).Token()
+	if err != nil {
+		return nil, tokenError(eps.Token, err)
+	}
+	tok := fromOAuth2(t, "refresh")
+	if tok.IDToken == "" {
+		tok.IDToken = cached.IDToken
+	}
+	return tok, nil
+}
+
+// fromOAuth2 converts an x/oauth2 token, with the id_token and scope the
+// response carried.
+func fromOAuth2(t *oauth2.Token, source string) *Token {
+	tok := &Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Source: source}
+	if id, ok := t.Extra("id_token").(string); ok {
+		tok.IDToken = id
+	}
+	if s, ok := t.Extra("scope").(string); ok {
+		tok.Scope = s
+	}
+	return tok
+}
+
+// tokenError turns x/oauth2's errors into jwtrace's.
+func tokenError(endpoint string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		switch re.ErrorCode {
+		case "access_denied", "expired_token":
+			return &DeniedError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		}
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		se := &ServerError{Endpoint: endpoint, Status: status, Code: re.ErrorCode, Description: re.ErrorDescription}
+		if se.Code == "" && len(re.Body) > 0 {
+			se.Description = excerpt(string(re.Body))
+		}
+		return se
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &verify.FetchError{URL: endpoint, Err: err}
+}
+
+func excerpt(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
