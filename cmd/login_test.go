@@ -1,0 +1,197 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtrace/jwtrace/authority"
+	"github.com/jwtrace/jwtrace/authority/authoritytest"
+	"github.com/jwtrace/jwtrace/internal/ui"
+)
+
+// loginEnv runs login with its own cache directory.
+func loginEnv(t *testing.T, extra ...string) *ui.Streams {
+	return &ui.Streams{Env: append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, extra...)}
+}
+
+// withBrowser replaces the browser for one test.
+func withBrowser(t *testing.T, open func(string) error) {
+	saved := openBrowser
+	openBrowser = open
+	t.Cleanup(func() { openBrowser = saved })
+}
+
+// pressOnDevicePage plays the person at the authority's device page.
+func pressOnDevicePage(t *testing.T, complete, action string) error {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	resp, err := hc.Get(complete)
+	if err != nil {
+		return err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	field := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindSubmatch(page)
+		if m == nil {
+			t.Errorf("no %s on the device page:\n%s", name, page)
+			return ""
+		}
+		return string(m[1])
+	}
+	form := url.Values{"csrf": {field("csrf")}, "user_code": {field("user_code")}, "action": {action}, "user": {"alice"}}
+	resp, err = hc.PostForm(complete, form)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err
+}
+
+func TestLoginDeviceFlowEndToEnd(t *testing.T) {
+	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
+	var opened []string
+	withBrowser(t, func(u string) error { opened = append(opened, u); return nil })
+	env := loginEnv(t)
+	args := []string{"login", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient, "--scope", "openid offline_access"}
+
+	r := jwtrace(t, context.Background(), env, args...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.errOut)
+	}
+	// stdout is the access token and nothing else.
+	if !regexp.MustCompile(`^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$`).MatchString(r.out) {
+		t.Fatalf("stdout is not just a token: %q", r.out)
+	}
+	for _, want := range []string{"To sign in, open  " + srv.URL, "and enter the code", "(the browser was opened for you)", "Waiting for approval…", "Signed in as alice@example.com · aud "} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.errOut)
+		}
+	}
+	if len(opened) != 1 || !strings.Contains(opened[0], "user_code=") {
+		t.Errorf("browser opened %v; want the complete verification URL", opened)
+	}
+	if strings.Contains(r.errOut, strings.TrimSpace(r.out)) {
+		t.Error("the token was printed on stderr")
+	}
+
+	t.Run("the next login uses the cache and opens nothing", func(t *testing.T) {
+		again := jwtrace(t, context.Background(), env, args...)
+		if again.code != 0 || again.out != r.out || !strings.Contains(again.errOut, "Using the cached token as alice@example.com") || len(opened) != 1 {
+			t.Fatalf("exit %d, same token %v\n%s", again.code, again.out == r.out, again.errOut)
+		}
+	})
+	t.Run("--id-token prints the ID token", func(t *testing.T) {
+		id := jwtrace(t, context.Background(), env, append(args, "--id-token")...)
+		if id.code != 0 || id.out == r.out || !strings.HasPrefix(id.out, "eyJ") {
+			t.Fatalf("exit %d %q", id.code, id.out)
+		}
+	})
+	t.Run("--json has the response and decoded claims", func(t *testing.T) {
+		j := jwtrace(t, context.Background(), env, append(args, "--json")...)
+		var got struct {
+			AccessToken  string         `json:"access_token"`
+			IDToken      string         `json:"id_token"`
+			Source       string         `json:"source"`
+			ExpiresIn    int64          `json:"expires_in"`
+			AccessClaims map[string]any `json:"access_token_claims"`
+			IDClaims     map[string]any `json:"id_token_claims"`
+		}
+		if err := json.Unmarshal([]byte(j.out), &got); err != nil || j.code != 0 {
+			t.Fatalf("%v\n%s", err, j.out)
+		}
+		if got.AccessToken+"\n" != r.out || got.Source != "cache" || got.AccessClaims["sub"] != "alice" || got.IDClaims["email"] != "alice@example.com" || got.ExpiresIn <= 0 {
+			t.Errorf("%+v", got)
+		}
+	})
+	t.Run("logout clears the cache, and login asks again", func(t *testing.T) {
+		out := jwtrace(t, context.Background(), env, "logout")
+		if out.code != 0 || !strings.Contains(out.errOut, "Removed 1 cached token.") {
+			t.Fatalf("exit %d %q", out.code, out.errOut)
+		}
+		again := jwtrace(t, context.Background(), env, append(args, "--no-browser")...)
+		if again.code != 0 || !strings.Contains(again.errOut, "Signed in as") || !strings.Contains(again.errOut, "(open it in a browser on any device)") || len(opened) != 1 {
+			t.Fatalf("exit %d\n%s", again.code, again.errOut)
+		}
+	})
+}
+
+func TestLoginDeniedExitsFour(t *testing.T) {
+	srv := authoritytest.Start(t)
+	withBrowser(t, func(u string) error { return pressOnDevicePage(t, u, "deny") })
+	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
+	if r.code != ExitDenied || !strings.Contains(r.errOut, "jwtrace: the login was denied") || r.out != "" {
+		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestLoginInterruptedExits130(t *testing.T) {
+	srv := authoritytest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	withBrowser(t, func(u string) error { cancel(); return nil }) // Ctrl-C while waiting
+	r := jwtrace(t, ctx, loginEnv(t), "login", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
+	if r.code != ExitInterrupted || r.out != "" {
+		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestLoginClientCredentials(t *testing.T) {
+	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
+	r := jwtrace(t, context.Background(), loginEnv(t, "JWTRACE_CLIENT_SECRET="+authority.DefaultServiceSecret),
+		"login", "--grant", "client-credentials", "--authority", srv.Issuer, "--client-id", authority.DefaultServiceClient, "--audience", "api://orders")
+	if r.code != 0 || !strings.HasPrefix(r.out, "eyJ") || !strings.Contains(r.errOut, "aud api://orders") {
+		t.Fatalf("exit %d %q\n%s", r.code, r.out, r.errOut)
+	}
+	if strings.Contains(r.errOut, "enter the code") {
+		t.Error("client credentials showed a device code")
+	}
+	// The token verifies against the same authority.
+	v := jwtrace(t, context.Background(), verifyEnv(t), "verify", "--authority", srv.Issuer, "--audience", "api://orders", strings.TrimSpace(r.out))
+	if v.code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", v.code, v.out, v.errOut)
+	}
+}
+
+func TestLoginExitCodes(t *testing.T) {
+	noDevice := httptest.NewServer(nil)
+	noDevice.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"issuer": noDevice.URL, "jwks_uri": noDevice.URL + "/k", "token_endpoint": noDevice.URL + "/t"})
+	})
+	t.Cleanup(noDevice.Close)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	srv := authoritytest.Start(t)
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no authority", []string{"--client-id", "x"}, ExitUsage, "no authority"},
+		{"no client", []string{"--authority", srv.Issuer}, ExitUsage, "no client: give --client-id"},
+		{"an unknown grant", []string{"--authority", srv.Issuer, "--client-id", "x", "--grant", "password"}, ExitUsage, "want device or client-credentials"},
+		{"client credentials without a secret", []string{"--authority", srv.Issuer, "--client-id", "x", "--grant", "client-credentials"}, ExitUsage, "JWTRACE_CLIENT_SECRET"},
+		{"no device endpoint in discovery", []string{"--authority", noDevice.URL, "--client-id", "x"}, ExitUsage, "give --device-endpoint URL"},
+		{"an authority that is down", []string{"--authority", deadURL, "--client-id", "x"}, ExitUnavailable, "is the authority running?"},
+		{"an unknown client", []string{"--authority", srv.Issuer, "--client-id", "nobody"}, ExitUnavailable, "invalid_client"},
+		{"a bad --param", []string{"--authority", srv.Issuer, "--client-id", "x", "--param", "novalue"}, ExitUsage, "want K=V"},
+		{"plain http to another host", []string{"--authority", "http://idp.example.com", "--client-id", "x"}, ExitUsage, "refusing plain http://"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := jwtrace(t, context.Background(), loginEnv(t), append([]string{"login", "--no-browser"}, c.args...)...)
+			if r.code != c.code || !strings.Contains(r.errOut, c.stderr) || r.out != "" {
+				t.Fatalf("exit %d (want %d), stdout %q, stderr %q (want %q)", r.code, c.code, r.out, r.errOut, c.stderr)
+			}
+		})
+	}
+}
