@@ -465,6 +465,11 @@ func (a *Authority) Issuer() string {
 	return a.URL()
 }
 
+// Base is the URL the endpoints live under: URL plus the issuer's path
+// (with the default issuer, the issuer itself). Discovery is at Base +
+// PathDiscovery.
+func (a *Authority) Base() string { return a.URL() + a.prefix }
+
 // DiscoveryURL is where the discovery document is served.
 func (a *Authority) DiscoveryURL() string {
 	return a.URL() + a.prefix + "/.well-known/openid-configuration"
@@ -477,7 +482,7 @@ func (a *Authority) DiscoveryURL() string {
 func (a *Authority) Serve(ctx context.Context, ln net.Listener) error {
 	a.mu.Lock()
 	if a.url == "" {
-		a.url = "http://" + listenerHost(ln.Addr())
+		a.url = ListenerURL(ln.Addr())
 	}
 	a.mu.Unlock()
 	srv := &http.Server{
@@ -505,12 +510,12 @@ func (a *Authority) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// listenerHost is addr as host:port, with 127.0.0.1 (or [::1]) for an
-// unspecified address.
-func listenerHost(addr net.Addr) string {
+// ListenerURL is http://HOST:PORT for a listener's address, with
+// 127.0.0.1 (or [::1]) for an unspecified address.
+func ListenerURL(addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
-		return addr.String()
+		return "http://" + addr.String()
 	}
 	ip := tcp.IP
 	if ip == nil || ip.IsUnspecified() {
@@ -520,7 +525,7 @@ func listenerHost(addr net.Addr) string {
 			ip = net.IPv4(127, 0, 0, 1)
 		}
 	}
-	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+	return "http://" + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
 }
 
 // IsLoopback reports whether a listen address (host:port) is a loopback

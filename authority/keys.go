@@ -383,12 +383,13 @@ type KeyInfo struct {
 	KID     string    `json:"kid"`
 	Alg     string    `json:"alg"`
 	Created time.Time `json:"created"`
-	// Signing is true for the key that signs new tokens of its algorithm.
+	// Signing is true for the key that signs: the newest (an authority
+	// configured with another Alg signs with the newest key of that Alg).
 	Signing bool `json:"signing"`
 }
 
-// Keys lists the keys in a state directory, oldest first. The newest key
-// of each algorithm is the one that signs.
+// Keys lists the keys in a state directory, oldest first; the newest
+// signs.
 func Keys(stateDir string) ([]KeyInfo, error) {
 	st, err := readKeys(stateDir)
 	if err != nil {
@@ -400,15 +401,19 @@ func Keys(stateDir string) ([]KeyInfo, error) {
 func infos(keys []*Key) []KeyInfo {
 	var out []KeyInfo
 	for i, k := range keys {
-		signing := true
-		for _, later := range keys[i+1:] {
-			if later.Alg == k.Alg {
-				signing = false
-			}
-		}
-		out = append(out, KeyInfo{KID: k.KID, Alg: k.Alg, Created: k.Created, Signing: signing})
+		out = append(out, KeyInfo{KID: k.KID, Alg: k.Alg, Created: k.Created, Signing: i == len(keys)-1})
 	}
 	return out
+}
+
+// PublicJWKS is the key set an authority on stateDir publishes, for
+// verifying offline.
+func PublicJWKS(stateDir string) (jwk.Set, error) {
+	st, err := readKeys(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	return publicSet(st.keys)
 }
 
 // Rotate adds a new key for alg to the state directory (creating it) and
