@@ -77,8 +77,6 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		newLogoutCmd(s),
 		newAuthorityCmd(s, now),
 		newMintCmd(s, now),
-		newAuthorityCmd(s, now),
-		newMintCmd(s, now),
 		newVersionCmd(s),
 	)
 	addCompletionExamples(root)
