@@ -189,11 +189,11 @@ func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
 	lines := []string{
 		"To sign in, open  " + ui.Safe(p.VerificationURI),
 		"and enter the code   " + ui.Safe(p.UserCode),
-		note,
 	}
 	if p.VerificationURIComplete != "" && p.VerificationURIComplete != p.VerificationURI {
 		lines = append(lines, "or open  "+ui.Safe(p.VerificationURIComplete))
 	}
+	lines = append(lines, note)
 	pr := s.Printer(s.ErrOut)
 	fmt.Fprintln(s.ErrOut, pr.Box(lines))
 	fmt.Fprintf(s.ErrOut, "Waiting for approval… (expires in %s, polling every %s)\n",
@@ -221,7 +221,11 @@ func loginSummary(tok *login.Token, now time.Time) string {
 	}
 	switch {
 	case !tok.Expiry.IsZero():
-		parts = append(parts, "expires in "+decode.HumanSeconds(int64(tok.Expiry.Sub(now)/time.Second)))
+		left := tok.Expiry.Sub(now)
+		if left > 10*time.Minute {
+			left = left.Round(time.Minute) // "1h", not "59m59s"
+		}
+		parts = append(parts, "expires in "+decode.HumanSeconds(int64(left/time.Second)))
 	case sum != nil && sum.exp != "":
 		parts = append(parts, sum.exp)
 	}

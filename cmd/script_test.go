@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,8 +11,11 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/jwtrace/jwtrace/authority"
 )
 
 // TestMain lets testscript run "jwtrace" as cmd.Main in a child process of
@@ -25,7 +29,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end user stories in testdata/script/*.txtar.
 // $TESTDATA points at the repository's testdata directory. The custom
 // command "mkfile NAME SIZE CHAR" writes a file of SIZE bytes; "idpproxy"
-// starts an HTTP proxy (see idpProxy).
+// starts an HTTP proxy (see idpProxy); "authority" starts the project's
+// authority (see startAuthority).
 func TestScripts(t *testing.T) {
 	testdata, err := filepath.Abs("../testdata")
 	if err != nil {
@@ -43,7 +48,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"idpproxy": idpProxy,
+			"idpproxy":  idpProxy,
+			"authority": startAuthority,
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {
 					ts.Fatalf("usage: mkfile NAME SIZE CHAR")
@@ -100,3 +106,21 @@ func idpProxy(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 type proxyCounter struct{ n atomic.Int64 }
+
+// startAuthority starts the project's authority in the test process on
+// 127.0.0.1:0, approving every device login as alice, and sets
+// $AUTHORITY to its issuer. It stops when the script ends.
+func startAuthority(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: authority")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	a, err := authority.New(authority.Config{URL: "http://" + ln.Addr().String(), AutoApprove: "alice", PollInterval: time.Second})
+	ts.Check(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	ts.Defer(func() { cancel(); <-done })
+	ts.Setenv("AUTHORITY", a.Issuer())
+}
