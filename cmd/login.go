@@ -71,6 +71,16 @@ not be reached, 4 the login was denied or expired, 130 interrupted.`,
 			return runLogin(cmd.Context(), opts)
 		},
 	}
+	opts.bind(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&opts.req.Force, "force", false, "log in again even when a cached token is still valid")
+	f.BoolVar(&opts.noBrowser, "no-browser", false, "do not open the browser")
+	f.DurationVar(&opts.timeout, "timeout", 0, "give up after this long (default: when the device code expires)")
+	return cmd
+}
+
+// bind adds the flags that name a login, shared by login and token.
+func (opts *loginOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&opts.req.Authority, "authority", "", "the issuer `URL`; its discovery document names the endpoints")
 	f.StringVar(&opts.req.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint `URL` (without discovery)")
@@ -82,13 +92,31 @@ not be reached, 4 the login was denied or expired, 130 interrupted.`,
 	f.StringVar(&opts.req.Resource, "resource", "", "send resource=`URI` (RFC 8707, AD FS)")
 	f.StringArrayVar(&opts.params, "param", nil, "send an extra parameter `K=V` (repeatable)")
 	f.StringVar(&opts.req.Grant, "grant", login.GrantDevice, "`GRANT`: device or client-credentials")
-	f.BoolVar(&opts.req.Force, "force", false, "log in again even when a cached token is still valid")
-	f.BoolVar(&opts.noBrowser, "no-browser", false, "do not open the browser")
-	f.DurationVar(&opts.timeout, "timeout", 0, "give up after this long (default: when the device code expires)")
 	f.BoolVar(&opts.idToken, "id-token", false, "print the ID token instead of the access token")
 	f.BoolVar(&opts.json, "json", false, "print the whole response as JSON, with decoded summaries")
 	opts.http.bind(f)
 	_ = cmd.RegisterFlagCompletionFunc("grant", cobra.FixedCompletions([]string{login.GrantDevice, login.GrantClientCredentials}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func newTokenCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	opts := &loginOptions{streams: s, now: now}
+	opts.req.NoPrompt = true
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print the cached token of a login, refreshing it if needed",
+		Long: `Token prints the token jwtrace login cached for the same flags (authority,
+client, grant, scopes, audience, resource), refreshing it with its refresh
+token when it has expired. It never asks a person: without a usable cached
+token it fails with exit 4 and says to run jwtrace login. Client credentials
+are fetched anew when needed, since they need no person.`,
+		Example: `  curl -H "Authorization: Bearer $(jwtrace token --authority http://127.0.0.1:9400 --client-id jwtrace)" http://127.0.0.1:8080/api
+  jwtrace token --authority https://idp.example --client-id cli --scope openid --id-token | jwtrace decode`,
+		Args: requireNoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLogin(cmd.Context(), opts)
+		},
+	}
+	opts.bind(cmd)
 	return cmd
 }
 

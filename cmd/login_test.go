@@ -133,6 +133,23 @@ func TestLoginDeniedExitsFour(t *testing.T) {
 	}
 }
 
+func TestTokenWithoutALoginExitsFour(t *testing.T) {
+	srv := authoritytest.Start(t)
+	withBrowser(t, func(u string) error { t.Error("token opened a browser"); return nil })
+	r := jwtrace(t, context.Background(), loginEnv(t), "token", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
+	if r.code != ExitDenied || !strings.Contains(r.errOut, "no cached token for this login") || r.out != "" {
+		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestLoginTimeoutExitsThree(t *testing.T) {
+	srv := authoritytest.Start(t) // nobody approves
+	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--no-browser", "--timeout", "1500ms", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
+	if r.code != ExitUnavailable || !strings.Contains(r.errOut, "no token after --timeout 1.5s") {
+		t.Fatalf("exit %d\n%s", r.code, r.errOut)
+	}
+}
+
 func TestLoginInterruptedExits130(t *testing.T) {
 	srv := authoritytest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())

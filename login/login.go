@@ -44,6 +44,9 @@ type Request struct {
 	Grant string
 	// Force skips the cache (the new token is still stored).
 	Force bool
+	// NoPrompt forbids the device grant: only a cached or refreshed token
+	// (or client credentials) will do.
+	NoPrompt bool
 }
 
 // Endpoints are where the grant talks to.
@@ -101,8 +104,11 @@ type DeniedError struct {
 
 func (e *DeniedError) Error() string {
 	msg := "the login was denied"
-	if e.Code == "expired_token" {
+	switch e.Code {
+	case "expired_token":
 		msg = "the device code expired before the login was approved"
+	case "login_required":
+		msg = "no cached token for this login"
 	}
 	if e.Description != "" {
 		msg += ": " + e.Description
@@ -222,6 +228,9 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 		}
 	}
 	var tok *Token
+	if req.Grant == GrantDevice && req.NoPrompt {
+		return nil, &DeniedError{Code: "login_required", Description: "run jwtrace login with the same flags first"}
+	}
 	if req.Grant == GrantClientCredentials {
 		tok, err = c.clientCredentials(ctx, req, eps)
 	} else {
