@@ -85,3 +85,11 @@ func cacheDir(s *ui.Streams) string {
 	}
 	return filepath.Join(d, "jwtrace")
 }
+
+// checkURLFlag applies verify's URL rules to a flag's value.
+func checkURLFlag(flag, raw string, allowHTTP bool) (string, error) {
+	if _, err := verify.CheckURL(raw, allowHTTP); err != nil {
+		return "", &usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	return raw, nil
+}
