@@ -291,7 +291,7 @@ func New(cfg Config) (*Authority, error) {
 		a.users = append(a.users, u)
 	}
 	if cfg.AutoApprove != "" && a.user(cfg.AutoApprove) == nil {
-		return nil, fmt.Errorf("--auto-approve %q: no such user (users: %s)", cfg.AutoApprove, strings.Join(a.userNames(), ", "))
+		return nil, fmt.Errorf("auto-approve: no user %q (users: %s)", cfg.AutoApprove, strings.Join(a.userNames(), ", "))
 	}
 	if err := a.loadKeys(); err != nil {
 		return nil, err

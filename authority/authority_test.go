@@ -770,7 +770,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		want string
 	}{
 		{"an unknown algorithm", authority.Config{Alg: "HS256"}, "unsupported algorithm"},
-		{"auto-approve for an unknown user", authority.Config{AutoApprove: "mallory"}, "no such user"},
+		{"auto-approve for an unknown user", authority.Config{AutoApprove: "mallory"}, `auto-approve: no user "mallory"`},
 		{"a public client with client_credentials", authority.Config{Clients: []authority.Client{{ID: "x", GrantTypes: []string{"client_credentials"}}}}, "public client"},
 		{"a client twice", authority.Config{Clients: []authority.Client{{ID: "x"}, {ID: "x"}}}, "twice"},
 		{"an issuer that is not a URL", authority.Config{Issuer: "login.example.com"}, "not an http(s) URL"},

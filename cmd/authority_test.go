@@ -227,7 +227,7 @@ func TestAuthorityServeExitCodes(t *testing.T) {
 		{"a non-loopback address is refused", []string{"--addr", "0.0.0.0:0"}, ExitUsage, "not a loopback address"},
 		{"a port in use cannot be served", []string{"--addr", busy.Addr().String()}, ExitUnavailable, "cannot listen on " + busy.Addr().String()},
 		{"an unknown algorithm is a usage error", []string{"--alg", "HS256"}, ExitUsage, "unsupported algorithm"},
-		{"auto-approve for an unknown user is a usage error", []string{"--auto-approve", "mallory"}, ExitUsage, "no such user"},
+		{"auto-approve for an unknown user is a usage error", []string{"--auto-approve", "mallory"}, ExitUsage, `auto-approve: no user "mallory"`},
 		{"a config file with a typo is a usage error", []string{"--config", cfg}, ExitUsage, `unknown field "id"`},
 		{"a zero lifetime is a usage error", []string{"--ttl", "0s"}, ExitUsage, "--ttl must be positive"},
 		{"a bad --user is a usage error", []string{"--user", "bob,name"}, ExitUsage, "is not CLAIM=VALUE"},
