@@ -406,8 +406,15 @@ func (a *Authority) confirmData(data *pageData, code string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	d := a.devices[a.userCodes[norm]]
-	if d == nil || d.state != "pending" || !now.Before(d.expires) {
+	switch {
+	case d == nil:
 		return "Unknown, used or expired code. Check it, or start again on your device."
+	case !now.Before(d.expires):
+		return "That code has expired. Start again on your device."
+	case d.state == "approved":
+		return "That code was already approved."
+	case d.state == "denied":
+		return "That code was already denied."
 	}
 	data.UserCode = FormatUserCode(norm)
 	data.Client = d.client
