@@ -69,23 +69,20 @@ func (k *Key) Algorithms(weak bool) []string {
 	var algs []string
 	switch pub := k.Public.(type) {
 	case *rsa.PublicKey:
-		algs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+		algs = rsaAlgs
 	case *ecdsa.PublicKey:
 		switch pub.Curve.Params().Name {
 		case "P-256":
-			algs = []string{"ES256"}
+			algs = es256
 		case "P-384":
-			algs = []string{"ES384"}
+			algs = es384
 		case "P-521":
-			algs = []string{"ES512"}
+			algs = es512
 		}
 	case ed25519.PublicKey:
-		algs = []string{"EdDSA", "Ed25519"}
+		algs = edAlgs
 	case []byte:
-		for _, a := range []struct {
-			name  string
-			bytes int
-		}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}} {
+		for _, a := range hmacAlgs {
 			if weak || len(pub) >= a.bytes {
 				algs = append(algs, a.name)
 			}
@@ -94,13 +91,26 @@ func (k *Key) Algorithms(weak bool) []string {
 	if k.Alg == "" {
 		return algs
 	}
-	for _, a := range algs {
+	for i, a := range algs {
 		if a == k.Alg {
-			return []string{a}
+			return algs[i : i+1 : i+1]
 		}
 	}
 	return nil
 }
+
+// The algorithms each key type allows (shared, never modified).
+var (
+	rsaAlgs  = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	es256    = []string{"ES256"}
+	es384    = []string{"ES384"}
+	es512    = []string{"ES512"}
+	edAlgs   = []string{"EdDSA", "Ed25519"}
+	hmacAlgs = []struct {
+		name  string
+		bytes int
+	}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}}
+)
 
 // allows reports whether the key can verify alg.
 func (k *Key) allows(alg string, weak bool) bool {

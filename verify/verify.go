@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -98,73 +99,79 @@ type KeySet struct {
 	// https://...", "--key files".
 	Origin string
 
-	mu         sync.Mutex
+	mu         sync.Mutex // held while refreshing
 	local      []Key
 	remote     []Key
 	refresh    func(context.Context) ([]Key, error)
-	refreshed  bool
+	refreshed  atomic.Bool
 	refreshErr error
+	idx        atomic.Pointer[keyIndex]
 }
 
 // NewKeySet makes a key set. refresh, when not nil, refetches the remote
 // keys; it is called at most once.
 func NewKeySet(origin string, local, remote []Key, refresh func(context.Context) ([]Key, error)) *KeySet {
-	return &KeySet{Origin: origin, local: named(local), remote: named(remote), refresh: refresh}
+	s := &KeySet{Origin: origin, local: named(local), remote: named(remote), refresh: refresh}
+	s.idx.Store(newKeyIndex(s.local, s.remote))
+	return s
 }
 
 // Keys returns every key.
-func (s *KeySet) Keys() []Key {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append(append([]Key(nil), s.local...), s.remote...)
-}
+func (s *KeySet) Keys() []Key { return append([]Key(nil), s.idx.Load().all...) }
 
 // Refreshed reports whether the remote keys were refetched.
-func (s *KeySet) Refreshed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.refreshed
-}
+func (s *KeySet) Refreshed() bool { return s.refreshed.Load() }
 
 // lookup returns the keys that match kid: those with that kid, else those
 // with none (PEM files, secrets). A kid found nowhere triggers one refresh.
+// Lookups read an immutable index without locking; only the refresh locks.
 func (s *KeySet) lookup(ctx context.Context, kid string) (matched []Key, refreshed bool, err error) {
+	matched = s.idx.Load().match(kid)
+	if len(matched) > 0 || kid == "" || s.refresh == nil {
+		return matched, s.refreshed.Load(), nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	matched = s.match(kid)
-	if len(matched) > 0 || kid == "" || s.refresh == nil {
-		return matched, s.refreshed, nil
-	}
-	if !s.refreshed {
-		s.refreshed = true
+	if !s.refreshed.Load() {
 		keys, err := s.refresh(ctx)
 		if err != nil {
 			s.refreshErr = err
 		} else {
 			s.remote = named(keys)
+			s.idx.Store(newKeyIndex(s.local, s.remote))
 		}
+		s.refreshed.Store(true)
 	}
-	return s.match(kid), true, s.refreshErr
+	return s.idx.Load().match(kid), true, s.refreshErr
 }
 
-func (s *KeySet) match(kid string) []Key {
-	var byKid, noKid []Key
-	for _, list := range [][]Key{s.local, s.remote} {
-		for _, k := range list {
-			switch {
-			case kid == "":
-				byKid = append(byKid, k)
-			case k.ID == kid:
-				byKid = append(byKid, k)
-			case k.ID == "":
-				noKid = append(noKid, k)
-			}
+// keyIndex is a key set's lookup tables. It is never changed once built, so
+// lookups can hand out its slices.
+type keyIndex struct {
+	all, noID []Key
+	byID      map[string][]Key
+}
+
+func newKeyIndex(local, remote []Key) *keyIndex {
+	x := &keyIndex{all: append(append([]Key(nil), local...), remote...), byID: map[string][]Key{}}
+	for _, k := range x.all {
+		if k.ID == "" {
+			x.noID = append(x.noID, k)
+		} else {
+			x.byID[k.ID] = append(x.byID[k.ID], k)
 		}
 	}
-	if len(byKid) > 0 {
-		return byKid
+	return x
+}
+
+func (x *keyIndex) match(kid string) []Key {
+	if kid == "" {
+		return x.all
 	}
-	return noKid
+	if keys := x.byID[kid]; len(keys) > 0 {
+		return keys
+	}
+	return x.noID
 }
 
 // Verifier verifies tokens against a key set and rules. It is safe for
@@ -409,10 +416,17 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 		key.Hint = "the token may come from another authority or tenant, or its key was removed; kid values are only compared, never used as paths or queries"
 		return skipSig()
 	}
-	var usable []Key
-	for _, k := range matched {
-		if k.allows(alg, weak) {
-			usable = append(usable, k)
+	usable := matched
+	for i := range matched {
+		if !matched[i].allows(alg, weak) {
+			// Some do not fit: copy those that do.
+			usable = nil
+			for _, k := range matched {
+				if k.allows(alg, weak) {
+					usable = append(usable, k)
+				}
+			}
+			break
 		}
 	}
 	if len(usable) == 0 {
