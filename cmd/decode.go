@@ -113,7 +113,7 @@ func runDecode(opts *decodeOptions) error {
 		if !opts.explainSet {
 			explain = s.StdoutIsTerminal()
 		}
-		view := ui.DecodeView{Explain: explain, Local: time.Local}
+		view := ui.DecodeView{Explain: explain, Local: s.Local()}
 		if err := s.Printer(s.Out).Tokens(res.Tokens, view); err != nil {
 			return err
 		}

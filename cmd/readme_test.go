@@ -23,9 +23,6 @@ func TestREADMEExamplesAreRealOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := time.Local
-	time.Local = time.UTC
-	t.Cleanup(func() { time.Local = saved })
 	t.Chdir("..")
 
 	blocks := regexp.MustCompile("(?s)```console\n(.*?)```").FindAllSubmatch(readme, -1)
@@ -43,7 +40,7 @@ func TestREADMEExamplesAreRealOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb"}}
+			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb"}, Location: time.UTC}
 			code := Run(context.Background(), s, args, func() time.Time { return time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC) })
 			got := out.String()
 			if m := regexp.MustCompile(`(?m)^\[exit (\d+)\]\n\z`).FindStringSubmatchIndex(want); m != nil {

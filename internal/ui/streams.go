@@ -6,6 +6,7 @@ package ui
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -23,6 +24,17 @@ type Streams struct {
 	// StdinTTY and StdoutTTY, when true, make In and Out count as
 	// terminals whatever they are (for tests of terminal behaviour).
 	StdinTTY, StdoutTTY bool
+	// Location is the local time zone for output; nil means time.Local.
+	// Tests set it instead of changing time.Local under running servers.
+	Location *time.Location
+}
+
+// Local is the time zone local times are shown in.
+func (s *Streams) Local() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.Local
 }
 
 // System returns the process's real streams and environment.
