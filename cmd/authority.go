@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -173,7 +171,7 @@ func (opts *authorityServeOptions) config() (authority.Config, error) {
 		Now:            opts.now,
 	}
 	if !opts.quiet {
-		cfg.Log = &safeLineWriter{w: s.ErrOut}
+		cfg.Log = ui.SafeLineWriter(s.ErrOut)
 	}
 	for name, d := range map[string]time.Duration{"--ttl": opts.ttl, "--device-code-ttl": opts.deviceTTL, "--poll-interval": opts.interval} {
 		if d <= 0 {
@@ -253,7 +251,7 @@ func runAuthorityServe(opts *authorityServeOptions) error {
 		fmt.Fprintln(s.Out, a.Base())
 	}
 	if !opts.quiet {
-		printServeSummary(s.ErrOut, a, cfg.StateDir)
+		s.Printer(s.ErrOut).AuthoritySummary(a, cfg.StateDir)
 	}
 	ctx := opts.ctx
 	if ctx == nil {
@@ -312,16 +310,6 @@ func keysJSON(keys []authority.KeyInfo) []keyJSON {
 	return out
 }
 
-func grantsOf(c authority.Client) []string {
-	if len(c.GrantTypes) > 0 {
-		return c.GrantTypes
-	}
-	if c.Public() {
-		return []string{authority.GrantDeviceCode, authority.GrantRefreshToken}
-	}
-	return []string{authority.GrantClientCredentials, authority.GrantDeviceCode, authority.GrantRefreshToken}
-}
-
 func serveSummary(a *authority.Authority, state string) serveJSON {
 	d := a.Discovery()
 	out := serveJSON{
@@ -332,89 +320,12 @@ func serveSummary(a *authority.Authority, state string) serveJSON {
 		Clients: []clientJSON{}, Users: []string{},
 	}
 	for _, c := range a.Clients() {
-		out.Clients = append(out.Clients, clientJSON{ClientID: c.ID, Public: c.Public(), GrantTypes: grantsOf(c), Audience: c.Audience})
+		out.Clients = append(out.Clients, clientJSON{ClientID: c.ID, Public: c.Public(), GrantTypes: ui.AuthorityGrants(c), Audience: c.Audience})
 	}
 	for _, u := range a.Users() {
 		out.Users = append(out.Users, u.Subject)
 	}
 	return out
-}
-
-// printServeSummary tells a person on stderr what the authority serves.
-// It shows no secret except the built-in default one, which is public.
-func printServeSummary(w io.Writer, a *authority.Authority, state string) {
-	cfg := a.Config()
-	k := a.SigningKey()
-	fmt.Fprintf(w, "jwtrace authority: serving %s\n", ui.Safe(a.Base()))
-	if a.Issuer() != a.Base() {
-		fmt.Fprintf(w, "  issuer     %s\n", ui.Safe(a.Issuer()))
-	}
-	fmt.Fprintf(w, "  discovery  %s\n", ui.Safe(a.DiscoveryURL()))
-	where := "in memory (--ephemeral)"
-	if state != "" {
-		where = "in " + ui.Safe(state)
-	}
-	fmt.Fprintf(w, "  keys       %s kid %s signs; %d published; %s\n", k.Alg, k.KID, len(a.Keys()), where)
-	for i, c := range a.Clients() {
-		label := "  clients    "
-		if i > 0 {
-			label = "             "
-		}
-		kind := "public"
-		if !c.Public() {
-			kind = "confidential"
-			if c.ID == authority.DefaultServiceClient && c.Secret == authority.DefaultServiceSecret {
-				kind = "secret " + authority.DefaultServiceSecret
-			}
-		}
-		var grants []string
-		for _, g := range grantsOf(c) {
-			grants = append(grants, strings.TrimPrefix(g, "urn:ietf:params:oauth:grant-type:"))
-		}
-		fmt.Fprintf(w, "%s%s (%s): %s\n", label, ui.Safe(c.ID), kind, strings.Join(grants, ", "))
-	}
-	for i, u := range a.Users() {
-		label := "  users      "
-		if i > 0 {
-			label = "             "
-		}
-		var claims []string
-		for name, v := range u.Claims {
-			claims = append(claims, fmt.Sprintf("%s=%v", name, v))
-		}
-		sort.Strings(claims)
-		fmt.Fprintf(w, "%s%s %s\n", label, ui.Safe(u.Subject), ui.Safe(strings.Join(claims, " ")))
-	}
-	fmt.Fprintf(w, "  audience   %s\n", ui.Safe(strings.Join(cfg.Audience, " ")))
-	fmt.Fprintf(w, "  tokens     typ %s, %s; device codes %s, polling every %s\n", ui.Safe(cfg.AccessTokenTyp), shortDuration(cfg.TTL), shortDuration(cfg.DeviceCodeTTL), shortDuration(cfg.PollInterval))
-	fmt.Fprintf(w, "  sign in    %s%s\n", ui.Safe(a.Base()), authority.PathDevice)
-	if cfg.AutoApprove != "" {
-		fmt.Fprintf(w, "  approval   automatic, as %s\n", ui.Safe(cfg.AutoApprove))
-	}
-	fmt.Fprintln(w, "Press Ctrl-C to stop.")
-}
-
-// shortDuration prints 1h0m0s as 1h and 5m0s as 5m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// safeLineWriter escapes what a line holds before it reaches a terminal.
-type safeLineWriter struct{ w io.Writer }
-
-func (s *safeLineWriter) Write(p []byte) (int, error) {
-	line := strings.TrimSuffix(string(p), "\n")
-	if _, err := fmt.Fprintln(s.w, ui.Safe(line)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 type authorityRotateOptions struct {
