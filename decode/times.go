@@ -199,30 +199,34 @@ func abs(x int64) int64 {
 func HumanSeconds(s int64) string {
 	s = abs(s)
 	if s > 100*365*86400 {
-		return fmt.Sprintf("%dy", s/(365*86400))
+		return units(s/(365*86400), "y", 0, "")
 	}
 	days, s := s/86400, s%86400
 	hours, s := s/3600, s%3600
 	mins, secs := s/60, s%60
 	switch {
 	case days >= 100:
-		return fmt.Sprintf("%dd", days)
+		return units(days, "d", 0, "")
 	case days > 0:
-		if hours == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%dh", days, hours)
+		return units(days, "d", hours, "h")
 	case hours > 0:
-		if mins == 0 {
-			return fmt.Sprintf("%dh", hours)
-		}
-		return fmt.Sprintf("%dh%dm", hours, mins)
+		return units(hours, "h", mins, "m")
 	case mins > 0:
-		if secs == 0 {
-			return fmt.Sprintf("%dm", mins)
-		}
-		return fmt.Sprintf("%dm%ds", mins, secs)
+		return units(mins, "m", secs, "s")
 	default:
-		return fmt.Sprintf("%ds", secs)
+		return units(secs, "s", 0, "")
 	}
+}
+
+// units writes "3h12m", or "3h" when the second number is zero. (strconv,
+// not fmt: verify --batch writes times for every token.)
+func units(a int64, ua string, b int64, ub string) string {
+	buf := make([]byte, 0, 16)
+	buf = strconv.AppendInt(buf, a, 10)
+	buf = append(buf, ua...)
+	if b != 0 {
+		buf = strconv.AppendInt(buf, b, 10)
+		buf = append(buf, ub...)
+	}
+	return string(buf)
 }

@@ -281,19 +281,21 @@ func parseToken(compact string, anyPayload bool) (*token, Check) {
 	if len(compact) > decode.MaxTokenBytes {
 		return fail(fmt.Sprintf("the token is %d bytes; jwtrace reads at most %d", len(compact), decode.MaxTokenBytes), "")
 	}
-	dots := strings.Count(compact, ".")
-	switch dots {
-	case 2:
-	case 4:
-		return fail("a JWE (encrypted token, 5 parts) where a signed JWT (JWS) was expected",
-			"an encrypted token must be decrypted by its recipient first; jwtrace verify checks signed tokens")
-	case 1:
-		return fail("2 parts instead of 3: the signature part is missing", "the token was cut or its signature stripped")
-	default:
-		return fail(fmt.Sprintf("%d parts instead of 3: not a compact JWS", dots+1), "")
+	// Split on the first two dots; a third means more parts. (Cheaper than
+	// counting every dot of a long token first.)
+	h, rest, ok1 := strings.Cut(compact, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
+		switch dots := strings.Count(compact, "."); dots {
+		case 4:
+			return fail("a JWE (encrypted token, 5 parts) where a signed JWT (JWS) was expected",
+				"an encrypted token must be decrypted by its recipient first; jwtrace verify checks signed tokens")
+		case 1:
+			return fail("2 parts instead of 3: the signature part is missing", "the token was cut or its signature stripped")
+		default:
+			return fail(fmt.Sprintf("%d parts instead of 3: not a compact JWS", dots+1), "")
+		}
 	}
-	h, rest, _ := strings.Cut(compact, ".")
-	p, s, _ := strings.Cut(rest, ".")
 	hb, err := b64url.DecodeString(h)
 	if err != nil {
 		return fail("the header is not base64url (RFC 7515: no padding, - and _ instead of + and /)", "")
