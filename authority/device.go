@@ -173,6 +173,7 @@ func (a *Authority) deviceToken(r *http.Request, c *Client, form url.Values) (*T
 	a.mu.Lock()
 	d := a.devices[code]
 	var result string
+	var interval time.Duration // d.interval as of this poll; other polls change it
 	switch {
 	case d == nil:
 		result = "unknown"
@@ -189,6 +190,7 @@ func (a *Authority) deviceToken(r *http.Request, c *Client, form url.Values) (*T
 			result = "pending"
 		}
 		d.lastPoll = now
+		interval = d.interval
 	case d.state == "denied":
 		result = "denied"
 		a.forgetDeviceLocked(code, d)
@@ -206,7 +208,7 @@ func (a *Authority) deviceToken(r *http.Request, c *Client, form url.Values) (*T
 	case "expired":
 		return nil, oauthErr(http.StatusBadRequest, "expired_token", "the device_code expired at %s; start again", d.expires.UTC().Format(time.RFC3339))
 	case "slow_down":
-		return nil, oauthErr(http.StatusBadRequest, "slow_down", "polled faster than every %s; the interval is now %s", d.interval-5*time.Second, d.interval)
+		return nil, oauthErr(http.StatusBadRequest, "slow_down", "polled faster than every %s; the interval is now %s", interval-5*time.Second, interval)
 	case "pending":
 		return nil, oauthErr(http.StatusBadRequest, "authorization_pending", "the user has not approved yet")
 	case "denied":
