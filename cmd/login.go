@@ -86,7 +86,7 @@ func (opts *loginOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&opts.req.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint `URL` (without discovery)")
 	f.StringVar(&opts.req.TokenEndpoint, "token-endpoint", "", "token endpoint `URL` (without discovery)")
 	f.StringVar(&opts.req.ClientID, "client-id", "", "OAuth client `ID` (or $JWTRACE_CLIENT_ID)")
-	f.StringVar(&opts.req.ClientSecret, "client-secret", "", "client `SECRET` for confidential clients (better: $JWTRACE_CLIENT_SECRET)")
+	f.StringVar(&opts.req.ClientSecret, "client-secret", "", "client `SECRET` for confidential clients ($JWTRACE_CLIENT_SECRET for client credentials)")
 	f.StringSliceVar(&opts.scopes, "scope", nil, "`SCOPES` to ask for (space- or comma-separated, or repeated)")
 	f.StringVar(&opts.req.Audience, "audience", "", "send audience=`AUD` (Auth0 and others)")
 	f.StringVar(&opts.req.Resource, "resource", "", "send resource=`URI` (RFC 8707, AD FS)")
@@ -129,7 +129,9 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if req.ClientID == "" {
 		req.ClientID = s.Getenv("JWTRACE_CLIENT_ID")
 	}
-	if req.ClientSecret == "" {
+	if req.ClientSecret == "" && req.Grant == login.GrantClientCredentials {
+		// The variable is for CI's client credentials; a device login with
+		// a public client must not pick up a secret meant for another job.
 		req.ClientSecret = s.Getenv("JWTRACE_CLIENT_SECRET")
 	}
 	for _, sc := range opts.scopes {
@@ -199,20 +201,14 @@ type timeoutError struct{ err error }
 func (e *timeoutError) Error() string { return e.err.Error() }
 func (e *timeoutError) Unwrap() error { return e.err }
 
-// devicePrompt shows the code and URL in a box on stderr and opens the
-// browser at the complete URL when the server gives one.
+// devicePrompt shows the code and URL in a box on stderr, then opens the
+// browser at the complete URL when the server gives one. The box comes
+// first, so a browser that is slow to start (or never returns) cannot hide
+// the code.
 func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
 	target := p.VerificationURI
 	if p.VerificationURIComplete != "" {
 		target = p.VerificationURIComplete
-	}
-	note := "(open it in a browser on any device)"
-	if open {
-		if err := openBrowser(target); err != nil {
-			note = "(could not open a browser: open the URL yourself)"
-		} else {
-			note = "(the browser was opened for you)"
-		}
 	}
 	lines := []string{
 		"To sign in, open  " + ui.Safe(p.VerificationURI),
@@ -221,11 +217,37 @@ func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
 	if p.VerificationURIComplete != "" && p.VerificationURIComplete != p.VerificationURI {
 		lines = append(lines, "or open  "+ui.Safe(p.VerificationURIComplete))
 	}
-	lines = append(lines, note)
-	pr := s.Printer(s.ErrOut)
-	fmt.Fprintln(s.ErrOut, pr.Box(lines))
+	if !open {
+		lines = append(lines, "(open it in a browser on any device)")
+	}
+	fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Box(lines))
+	if open {
+		fmt.Fprintln(s.ErrOut, browse(target))
+	}
 	fmt.Fprintf(s.ErrOut, "Waiting for approval… (expires in %s, polling every %s)\n",
 		decode.HumanSeconds(int64(p.ExpiresIn/time.Second)), decode.HumanSeconds(int64(p.Interval/time.Second)))
+}
+
+// browse opens target in the browser and says how that went. Only http and
+// https URLs are opened: the URL comes from the server, and an OS opener
+// given file: or another scheme can start programs. A browser that has not
+// answered after two seconds is left to itself.
+func browse(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "Not opening a browser: the server's URL is not an http(s) URL; open it yourself if you trust it."
+	}
+	done := make(chan error, 1)
+	go func() { done <- openBrowser(u.String()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return "Could not open a browser; open the URL yourself."
+		}
+		return "The browser was opened for you."
+	case <-time.After(2 * time.Second):
+		return "The browser is starting; if it does not, open the URL yourself."
+	}
 }
 
 // loginSummary is the stderr line after a login: who, for what, how long.
@@ -344,7 +366,11 @@ client with --client-id. It does not revoke them at the authority.`,
   jwtrace logout --client-id jwtrace`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := &login.Cache{Dir: filepath.Join(cacheDir(s), "tokens")}
+			dir := cacheDir(s)
+			if dir == "" {
+				return errors.New("no cache directory (neither $JWTRACE_CACHE_DIR nor a user cache directory): nothing to remove")
+			}
+			c := &login.Cache{Dir: filepath.Join(dir, "tokens")}
 			var match func(login.CacheLogin) bool
 			if opts.clientID != "" {
 				match = func(l login.CacheLogin) bool { return l.ClientID == opts.clientID }

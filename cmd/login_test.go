@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"net"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -71,7 +73,7 @@ func TestLoginDeviceFlowEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$`).MatchString(r.out) {
 		t.Fatalf("stdout is not just a token: %q", r.out)
 	}
-	for _, want := range []string{"To sign in, open  " + srv.URL, "and enter the code", "(the browser was opened for you)", "Waiting for approval…", "Signed in as alice@example.com · aud "} {
+	for _, want := range []string{"To sign in, open  " + srv.URL, "and enter the code", "The browser was opened for you.", "Waiting for approval…", "Signed in as alice@example.com · aud "} {
 		if !strings.Contains(r.errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.errOut)
 		}
@@ -122,6 +124,79 @@ func TestLoginDeviceFlowEndToEnd(t *testing.T) {
 			t.Fatalf("exit %d\n%s", again.code, again.errOut)
 		}
 	})
+}
+
+func TestLoginOpensOnlyWebURLs(t *testing.T) {
+	var opened []string
+	withBrowser(t, func(u string) error { opened = append(opened, u); return nil })
+	for _, u := range []string{"file:///etc/passwd", "javascript:alert(1)", "ms-settings:", "//no-scheme", "http://"} {
+		if msg := browse(u); !strings.HasPrefix(msg, "Not opening a browser") {
+			t.Errorf("%s: %s", u, msg)
+		}
+	}
+	if len(opened) != 0 {
+		t.Fatalf("opened %v", opened)
+	}
+	if msg := browse("https://login.example.com/device?user_code=ABCD"); msg != "The browser was opened for you." || len(opened) != 1 {
+		t.Fatalf("%s %v", msg, opened)
+	}
+	withBrowser(t, func(u string) error { return errors.New("no display") })
+	if msg := browse("https://login.example.com/device"); !strings.HasPrefix(msg, "Could not open a browser") {
+		t.Fatal(msg)
+	}
+}
+
+func TestConfidentialClientDeviceLogin(t *testing.T) {
+	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
+	withBrowser(t, func(string) error { return nil })
+	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--authority", srv.Issuer,
+		"--client-id", authority.DefaultServiceClient, "--client-secret", authority.DefaultServiceSecret)
+	if r.code != 0 || !strings.HasPrefix(r.out, "eyJ") {
+		t.Fatalf("exit %d\n%s", r.code, r.errOut)
+	}
+	// A secret in the environment is for client credentials: a public
+	// client's device login does not send it.
+	r = jwtrace(t, context.Background(), loginEnv(t, "JWTRACE_CLIENT_SECRET=meant-for-another-job"), "login", "--authority", srv.Issuer,
+		"--client-id", authority.DefaultPublicClient)
+	if r.code != 0 {
+		t.Fatalf("public client with an unrelated secret in the environment: exit %d\n%s", r.code, r.errOut)
+	}
+}
+
+func TestTokenUsesTheCacheWithoutTheNetwork(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := authority.New(authority.Config{URL: "http://" + ln.Addr().String(), AutoApprove: "alice", PollInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	withBrowser(t, func(string) error { return nil })
+	env := loginEnv(t)
+	args := []string{"--authority", a.Issuer(), "--client-id", authority.DefaultPublicClient}
+	first := jwtrace(t, context.Background(), env, append([]string{"login"}, args...)...)
+	if first.code != 0 {
+		t.Fatalf("%s", first.errOut)
+	}
+	stop() // the authority goes away
+	<-done
+	r := jwtrace(t, context.Background(), env, append([]string{"token"}, args...)...)
+	if r.code != 0 || r.out != first.out {
+		t.Fatalf("exit %d\n%s", r.code, r.errOut)
+	}
+}
+
+func TestLogoutWithoutACacheDirectory(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	r := jwtrace(t, context.Background(), &ui.Streams{Env: []string{"TERM=dumb"}}, "logout")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "no cache directory") {
+		t.Fatalf("exit %d %q", r.code, r.errOut)
+	}
 }
 
 func TestLoginDeniedExitsFour(t *testing.T) {

@@ -35,9 +35,11 @@ type CacheLogin struct {
 	Resource      string   `json:"resource,omitempty"`
 }
 
-// CacheKey names a login: the token endpoint, client, grant, scopes (in any
-// order), audience, resource and extra parameters.
-func CacheKey(req *Request, eps Endpoints) string {
+// CacheKey names a login: the authority (or, without one, the token
+// endpoint), client, grant, scopes (in any order), audience, resource and
+// extra parameters. It needs no network, so a cached token is found
+// without discovery.
+func CacheKey(req *Request) string {
 	scopes := append([]string(nil), req.Scopes...)
 	sort.Strings(scopes)
 	var params []string
@@ -45,7 +47,11 @@ func CacheKey(req *Request, eps Endpoints) string {
 		params = append(params, k+"="+strings.Join(v, ","))
 	}
 	sort.Strings(params)
-	parts := []string{eps.Token, req.ClientID, req.Grant, strings.Join(scopes, " "), req.Audience, req.Resource, strings.Join(params, "&")}
+	where := strings.TrimRight(req.Authority, "/")
+	if where == "" {
+		where = req.TokenEndpoint
+	}
+	parts := []string{where, req.ClientID, req.Grant, strings.Join(scopes, " "), req.Audience, req.Resource, strings.Join(params, "&")}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:16])
 }
@@ -113,12 +119,15 @@ func (c *Cache) Clear(match func(CacheLogin) bool) (int, error) {
 			continue
 		}
 		p := filepath.Join(c.Dir, de.Name())
-		if match != nil {
-			b, err := os.ReadFile(p)
-			var e entry
-			if err != nil || json.Unmarshal(b, &e) != nil || !match(e.Login) {
-				continue
-			}
+		// Only files that are jwtrace's own entries: never anything else
+		// that happens to be in the directory.
+		b, err := os.ReadFile(p)
+		var e entry
+		if err != nil || json.Unmarshal(b, &e) != nil || e.Key+".json" != de.Name() || e.Token == nil {
+			continue
+		}
+		if match != nil && !match(e.Login) {
+			continue
 		}
 		if err := os.Remove(p); err != nil {
 			return n, err

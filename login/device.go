@@ -24,7 +24,13 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 	// would post twice, and a second post of a device code can be refused.
 	cfg := c.config(req, eps, oauth2.AuthStyleInParams)
 	opts := extraParams(req)
-	da, err := cfg.DeviceAuth(ctx, opts...)
+	authOpts := opts
+	if req.ClientSecret != "" {
+		// x/oauth2 sends the secret on the polls but not on the device
+		// authorization request; a confidential client needs it on both.
+		authOpts = append(append([]oauth2.AuthCodeOption(nil), opts...), oauth2.SetAuthURLParam("client_secret", req.ClientSecret))
+	}
+	da, err := cfg.DeviceAuth(ctx, authOpts...)
 	if err != nil {
 		return nil, tokenError(eps.Device, err)
 	}
@@ -55,7 +61,7 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 		}
 		var re *oauth2.RetrieveError
 		switch {
-		case errors.As(err, &re):
+		case errors.As(err, &re) && !temporary(re):
 			return nil, tokenError(eps.Token, err)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
@@ -63,7 +69,8 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 			// x/oauth2 stops polling at the code's expiry.
 			return nil, &DeniedError{Code: "expired_token", Description: "no approval arrived in time"}
 		}
-		// A network error: poll again, less often. DeviceAccessToken waits
+		// A network error, or a 5xx or 429 without an OAuth error: poll
+		// again, less often. DeviceAccessToken waits
 		// one interval before its first poll.
 		backoff = min(backoff*2, time.Minute)
 		if d := time.Until(da.Expiry); backoff > d {
@@ -71,4 +78,13 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 		}
 		da.Interval = int64(backoff / time.Second)
 	}
+}
+
+// temporary reports whether a token endpoint's error answer is a passing
+// failure (a proxy's 502, a 503, a 429) rather than an OAuth error.
+func temporary(re *oauth2.RetrieveError) bool {
+	if re.ErrorCode != "" || re.Response == nil {
+		return false
+	}
+	return re.Response.StatusCode >= 500 || re.Response.StatusCode == 429
 }

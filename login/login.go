@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -73,6 +74,9 @@ type Token struct {
 	IDToken      string    `json:"id_token,omitempty"`
 	Scope        string    `json:"scope,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
+	// Obtained is when jwtrace got it; a token without an expiry is
+	// reused for UnknownExpiryReuse after that.
+	Obtained time.Time `json:"obtained,omitzero"`
 	// Source is "login", "cache" or "refresh".
 	Source string `json:"source"`
 }
@@ -153,7 +157,7 @@ func (c *Client) now() time.Time {
 // discovery.
 func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error) {
 	e := Endpoints{Device: req.DeviceEndpoint, Token: req.TokenEndpoint}
-	needDevice := req.Grant != GrantClientCredentials
+	needDevice := req.Grant != GrantClientCredentials && !req.NoPrompt
 	if req.Authority != "" && (e.Token == "" || (needDevice && e.Device == "")) {
 		d, _, err := c.Fetcher.Discover(ctx, req.Authority)
 		if err != nil {
@@ -205,32 +209,40 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	if req.Grant == GrantClientCredentials && req.ClientSecret == "" {
 		return nil, &ConfigError{"client credentials need a client secret: --client-secret, or JWTRACE_CLIENT_SECRET"}
 	}
+	// The cache comes first: a good cached token needs no network at all,
+	// not even discovery.
+	key := CacheKey(req)
+	var cached *Token
+	if c.Cache != nil && !req.Force {
+		if t, ok := c.Cache.Get(key); ok {
+			if c.fresh(t) {
+				t.Source = "cache"
+				return t, nil
+			}
+			cached = t
+		}
+	}
 	eps, err := c.Endpoints(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	key := CacheKey(req, eps)
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.httpClient(ctx))
-
-	if c.Cache != nil && !req.Force {
-		if cached, ok := c.Cache.Get(key); ok {
-			if cached.Expiry.IsZero() || cached.Expiry.After(c.now().Add(ExpiryMargin)) {
-				cached.Source = "cache"
-				return cached, nil
-			}
-			if cached.RefreshToken != "" {
-				if tok, err := c.refresh(ctx, req, eps, cached); err == nil {
-					c.store(key, req, eps, tok)
-					return tok, nil
-				}
-				// A refresh token can be revoked or expired: log in again.
-			}
+	if cached != nil && cached.RefreshToken != "" {
+		tok, err := c.refresh(ctx, req, eps, cached)
+		if err == nil {
+			c.store(key, req, eps, tok)
+			return tok, nil
+		}
+		// Only a refused refresh token (revoked, expired, used twice)
+		// means "log in again"; a network or server failure is reported.
+		if !invalidGrant(err) {
+			return nil, err
 		}
 	}
-	var tok *Token
 	if req.Grant == GrantDevice && req.NoPrompt {
 		return nil, &DeniedError{Code: "login_required", Description: "run jwtrace login with the same flags first"}
 	}
+	var tok *Token
 	if req.Grant == GrantClientCredentials {
 		tok, err = c.clientCredentials(ctx, req, eps)
 	} else {
@@ -243,12 +255,33 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	return tok, nil
 }
 
+// invalidGrant reports whether the server refused a refresh token.
+func invalidGrant(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se) && (se.Code == "invalid_grant" || se.Code == "invalid_token" || se.Code == "unauthorized_client")
+}
+
 // ExpiryMargin is how long a cached token must still be valid to be
 // reused: long enough for the command that uses it.
 const ExpiryMargin = time.Minute
 
+// UnknownExpiryReuse is how long a token that states no expiry (no
+// expires_in, not a JWT with exp) is reused.
+const UnknownExpiryReuse = time.Hour
+
+func (c *Client) fresh(t *Token) bool {
+	now := c.now()
+	if t.Expiry.IsZero() {
+		return !t.Obtained.IsZero() && now.Before(t.Obtained.Add(UnknownExpiryReuse))
+	}
+	return t.Expiry.After(now.Add(ExpiryMargin))
+}
+
 // store caches tok; a cache that cannot be written costs only the reuse.
 func (c *Client) store(key string, req *Request, eps Endpoints, tok *Token) {
+	if tok.Obtained.IsZero() {
+		tok.Obtained = c.now()
+	}
 	if c.Cache == nil {
 		return
 	}
@@ -357,6 +390,17 @@ func fromOAuth2(t *oauth2.Token, source string) *Token {
 	}
 	if s, ok := t.Extra("scope").(string); ok {
 		tok.Scope = s
+	}
+	if tok.Expiry.IsZero() {
+		// No expires_in: the JWT's own exp, if it has one, so the cache
+		// does not keep the token forever.
+		if d, err := decode.Parse(tok.AccessToken, "access_token", decode.Options{Now: time.Now()}); err == nil {
+			for _, tm := range d.Times {
+				if tm.Claim == "exp" {
+					tok.Expiry = tm.At()
+				}
+			}
+		}
 	}
 	return tok
 }

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 	"github.com/jwtrace/jwtrace/decode"
@@ -459,3 +461,72 @@ func TestCacheFilesArePrivate(t *testing.T) {
 }
 
 var osStat = os.Stat
+
+func TestA502WhilePollingIsRetried(t *testing.T) {
+	t.Parallel()
+	s := newScripted(t, &scripted{device: deviceJSON, answers: []func(http.ResponseWriter){
+		func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html>bad gateway</html>")
+		}, success}})
+	c, _, _ := newClient(t, nil)
+	tok, err := c.Login(context.Background(), &Request{Authority: s.URL, ClientID: "cli"})
+	if err != nil || tok.AccessToken != "opaque-access" || len(s.polls) != 2 {
+		t.Fatalf("%v %+v, %d polls", err, tok, len(s.polls))
+	}
+}
+
+func TestLogoutRemovesOnlyCacheEntries(t *testing.T) {
+	c := &Cache{Dir: t.TempDir()}
+	if err := os.WriteFile(c.Dir+"/design-tokens.json", []byte(`{"color":"red"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutLogin("k", CacheLogin{ClientID: "a"}, &Token{AccessToken: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Clear(nil); n != 1 || err != nil {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	if _, err := os.Stat(c.Dir + "/design-tokens.json"); err != nil {
+		t.Fatal("logout removed a file that is not a cache entry")
+	}
+}
+
+func TestAFailedRefreshIsReportedNotHidden(t *testing.T) {
+	clock := authoritytest.NewClock(time.Now())
+	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"), authoritytest.WithClock(clock))
+	c, _, _ := newClient(t, clock.Now)
+	req := func() *Request {
+		return &Request{TokenEndpoint: srv.TokenURL, DeviceEndpoint: srv.DeviceAuthURL, ClientID: authority.DefaultPublicClient, Scopes: []string{"offline_access"}}
+	}
+	if _, err := c.Login(context.Background(), req()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	// The token endpoint is unreachable: the refresh fails with a network
+	// error, which token must report, not turn into "log in again".
+	c.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return nil, errors.New("connection refused")
+	})}
+	r := req()
+	r.NoPrompt = true
+	_, err := c.Login(context.Background(), r)
+	var fe *verify.FetchError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err %T %v, want a fetch error", err, err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestExpiryFromTheJWTWhenTheResponseHasNone(t *testing.T) {
+	srv := authoritytest.Start(t)
+	jwt := srv.Mint(t, map[string]any{"sub": "svc", "aud": "x"})
+	tok := fromOAuth2((&oauth2.Token{AccessToken: jwt}), "login")
+	if tok.Expiry.IsZero() || time.Until(tok.Expiry) < 50*time.Minute {
+		t.Fatalf("expiry %v", tok.Expiry)
+	}
+}
