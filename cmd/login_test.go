@@ -2,10 +2,10 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"net"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
