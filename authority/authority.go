@@ -69,7 +69,9 @@ type Config struct {
 	Alg string
 	// TTL is the lifetime of access and ID tokens. Default 1h.
 	TTL time.Duration
-	// RefreshTTL is the lifetime of refresh tokens. Default 24h.
+	// RefreshTTL is the lifetime of refresh tokens. Default 24h. At most
+	// 10,000 refresh tokens are kept: issuing one more forgets the oldest,
+	// which then answers invalid_grant.
 	RefreshTTL time.Duration
 	// AccessTokenTyp is the typ header of access tokens. Default at+jwt
 	// (RFC 9068); "JWT" for older verifiers.
@@ -89,6 +91,8 @@ type Config struct {
 	// authorization as that user at once.
 	AutoApprove string
 	// DeviceCodeTTL is how long a device code can be used. Default 10m.
+	// At most 10,000 unexpired device codes are kept; beyond that the
+	// device authorization endpoint answers 503 temporarily_unavailable.
 	DeviceCodeTTL time.Duration
 	// PollInterval is the device flow's polling interval. Default 5s; it
 	// is given to clients in whole seconds, at least 1.
@@ -192,6 +196,11 @@ type Authority struct {
 	userCodes map[string]string       // normalized user code → device code
 	refresh   map[string]*refreshGrant
 	csrfKey   []byte
+
+	// maxDevices bounds the unexpired device codes, maxRefresh the
+	// refresh grants (maxPending; tests lower them).
+	maxDevices, maxRefresh int
+	refreshSeq             uint64 // order of the refresh grants, to forget the oldest
 }
 
 // New checks cfg, fills in its defaults, and loads (or makes) the keys.
@@ -244,6 +253,9 @@ func New(cfg Config) (*Authority, error) {
 		userCodes: map[string]string{},
 		refresh:   map[string]*refreshGrant{},
 		csrfKey:   make([]byte, 32),
+
+		maxDevices: maxPending,
+		maxRefresh: maxPending,
 	}
 	if _, err := io.ReadFull(rand.Reader, a.csrfKey); err != nil {
 		return nil, err

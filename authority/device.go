@@ -137,8 +137,7 @@ func (a *Authority) startDevice(r *http.Request, c *Client, form url.Values) (*D
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sweepLocked(now)
-	if len(a.devices) >= maxPending {
+	if a.sweepDevicesLocked(now) >= a.maxDevices {
 		return nil, oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable", "too many device authorizations in progress")
 	}
 	for {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jwtrace/jwtrace/authority"
+	"github.com/jwtrace/jwtrace/authority/authoritytest"
 )
 
 // serveForm posts form to path of h directly (no network), as Host host,
@@ -65,4 +66,108 @@ func TestConcurrentPollsOfOneDeviceCode(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// deviceLogin runs an auto-approved device login and returns the refresh
+// token.
+func deviceLogin(t *testing.T, srv *authoritytest.Server) string {
+	t.Helper()
+	code, _, da := post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}}, "", "")
+	if code != 200 {
+		t.Fatalf("device authorization: %d %v", code, da)
+	}
+	code, _, tok := post(t, srv.TokenURL, url.Values{"grant_type": {authority.GrantDeviceCode}, "device_code": {da["device_code"].(string)}, "client_id": {"jwtrace"}}, "", "")
+	rt, _ := tok["refresh_token"].(string)
+	if code != 200 || rt == "" {
+		t.Fatalf("token: %d %v", code, tok)
+	}
+	return rt
+}
+
+func refresh(t *testing.T, srv *authoritytest.Server, rt string) (int, map[string]any) {
+	t.Helper()
+	code, _, body := post(t, srv.TokenURL, url.Values{"grant_type": {authority.GrantRefreshToken}, "refresh_token": {rt}, "client_id": {"jwtrace"}}, "", "")
+	return code, body
+}
+
+// At the cap, a new refresh grant forgets the oldest one.
+func TestRefreshGrantsAreCapped(t *testing.T) {
+	t.Parallel()
+	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
+	authority.SetLimits(srv.Authority, 100, 3)
+	var rts []string
+	for range 5 {
+		rts = append(rts, deviceLogin(t, srv))
+	}
+	if _, n := authority.Pending(srv.Authority); n != 3 {
+		t.Errorf("%d refresh grants kept, want the cap, 3", n)
+	}
+	for i, rt := range rts[:2] {
+		if code, body := refresh(t, srv, rt); code != 400 || body["error"] != "invalid_grant" {
+			t.Errorf("refresh token %d (forgotten): %d %v", i+1, code, body)
+		}
+	}
+	for i, rt := range rts[2:] {
+		// Each use rotates: the new token replaces the old one, still 3.
+		if code, body := refresh(t, srv, rt); code != 200 {
+			t.Errorf("refresh token %d: %d %v", i+3, code, body)
+		}
+	}
+	if _, n := authority.Pending(srv.Authority); n != 3 {
+		t.Errorf("%d refresh grants kept after rotation, want 3", n)
+	}
+}
+
+// Expired device codes do not count toward the cap, so a burst of
+// abandoned device authorizations cannot lock the device flow out once
+// they expire; and they are kept only long enough to answer expired_token.
+func TestExpiredDeviceCodesDoNotCountTowardTheCap(t *testing.T) {
+	t.Parallel()
+	clock := authoritytest.NewClock(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	srv := authoritytest.Start(t, authoritytest.WithClock(clock))
+	authority.SetLimits(srv.Authority, 3, 100)
+	start := func() (int, map[string]any) {
+		code, _, body := post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}}, "", "")
+		return code, body
+	}
+	for range 3 {
+		if code, body := start(); code != 200 {
+			t.Fatalf("%d %v", code, body)
+		}
+	}
+	if code, body := start(); code != 503 || body["error"] != "temporarily_unavailable" {
+		t.Fatalf("over the cap: %d %v, want 503 temporarily_unavailable", code, body)
+	}
+	clock.Advance(10 * time.Minute) // all three expire
+	if code, body := start(); code != 200 {
+		t.Fatalf("after the codes expired: %d %v, want 200", code, body)
+	}
+	if n, _ := authority.Pending(srv.Authority); n > 3 {
+		t.Errorf("%d device codes kept, more than the cap", n)
+	}
+}
+
+func TestExpiredDeviceCodesAreKeptAFewMinutes(t *testing.T) {
+	t.Parallel()
+	clock := authoritytest.NewClock(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	srv := authoritytest.Start(t, authoritytest.WithClock(clock))
+	authority.SetLimits(srv.Authority, 3, 100)
+	_, _, da := post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}}, "", "")
+	poll := func() (int, any) {
+		code, _, body := post(t, srv.TokenURL, url.Values{"grant_type": {authority.GrantDeviceCode}, "device_code": {da["device_code"].(string)}, "client_id": {"jwtrace"}}, "", "")
+		return code, body["error"]
+	}
+	clock.Advance(10 * time.Minute)
+	post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}}, "", "") // sweeps
+	if code, e := poll(); code != 400 || e != "expired_token" {
+		t.Errorf("just expired: %d %v, want expired_token", code, e)
+	}
+	clock.Advance(5 * time.Minute)
+	post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}}, "", "") // sweeps
+	if code, e := poll(); code != 400 || e != "invalid_grant" {
+		t.Errorf("expired 5 minutes ago: %d %v, want invalid_grant (forgotten)", code, e)
+	}
+	if n, _ := authority.Pending(srv.Authority); n != 2 {
+		t.Errorf("%d device codes kept, want the 2 unexpired", n)
+	}
 }

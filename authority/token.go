@@ -16,8 +16,17 @@ import (
 	"time"
 )
 
-// maxPending bounds the device and refresh grants kept in memory.
+// maxPending bounds the device and refresh grants kept in memory: at most
+// that many unexpired device codes (more are refused with 503
+// temporarily_unavailable), and that many refresh grants (one more
+// forgets the oldest; refusing would fail a login whose device code is
+// already spent, or a refresh whose old token is already rotated out).
 const maxPending = 10000
+
+// expiredGrace is how long an expired device code is kept, so a device
+// that polls late hears expired_token rather than an unknown code. It
+// does not count toward maxPending.
+const expiredGrace = 5 * time.Minute
 
 // TokenResponse is the token endpoint's answer (RFC 6749 section 5.1).
 type TokenResponse struct {
@@ -37,6 +46,7 @@ type refreshGrant struct {
 	aud      []string
 	authTime time.Time
 	expires  time.Time
+	seq      uint64 // issue order
 }
 
 // grantRequest is what a token is issued for.
@@ -282,10 +292,7 @@ func (a *Authority) issue(g grantRequest) (*TokenResponse, error) {
 			return nil, err
 		}
 		a.mu.Lock()
-		if len(a.refresh) >= maxPending {
-			a.sweepLocked(now)
-		}
-		a.refresh[rt] = &refreshGrant{client: g.client.ID, user: g.user.Subject, scopes: g.scopes, aud: g.aud, authTime: g.authTime, expires: now.Add(a.cfg.RefreshTTL)}
+		a.storeRefreshLocked(rt, &refreshGrant{client: g.client.ID, user: g.user.Subject, scopes: g.scopes, aud: g.aud, authTime: g.authTime, expires: now.Add(a.cfg.RefreshTTL)}, now)
 		a.mu.Unlock()
 		resp.RefreshToken = rt
 	}
@@ -339,17 +346,49 @@ func jsonDecoder(r io.Reader) *json.Decoder {
 	return d
 }
 
-// sweepLocked forgets expired device and refresh grants. a.mu is held.
-func (a *Authority) sweepLocked(now time.Time) {
+// sweepDevicesLocked forgets the device codes that expired more than
+// expiredGrace ago and returns how many unexpired ones remain. When the
+// codes in their grace period would fill the table, it forgets those too,
+// so the table never holds more than maxDevices. a.mu is held.
+func (a *Authority) sweepDevicesLocked(now time.Time) (live int) {
 	for code, d := range a.devices {
-		if now.After(d.expires.Add(time.Hour)) {
-			delete(a.devices, code)
-			delete(a.userCodes, d.userCode)
+		if now.Before(d.expires) {
+			live++
+		} else if !now.Before(d.expires.Add(expiredGrace)) {
+			a.forgetDeviceLocked(code, d)
 		}
 	}
-	for rt, g := range a.refresh {
-		if !now.Before(g.expires) {
-			delete(a.refresh, rt)
+	if len(a.devices) >= a.maxDevices {
+		for code, d := range a.devices {
+			if !now.Before(d.expires) {
+				a.forgetDeviceLocked(code, d)
+			}
 		}
 	}
+	return live
+}
+
+// storeRefreshLocked keeps a refresh grant. At maxRefresh it forgets the
+// expired grants, and then, while still at the cap, the oldest. a.mu is
+// held.
+func (a *Authority) storeRefreshLocked(rt string, g *refreshGrant, now time.Time) {
+	if len(a.refresh) >= a.maxRefresh {
+		for k, old := range a.refresh {
+			if !now.Before(old.expires) {
+				delete(a.refresh, k)
+			}
+		}
+	}
+	for len(a.refresh) >= a.maxRefresh && len(a.refresh) > 0 {
+		oldest := ""
+		for k, old := range a.refresh {
+			if oldest == "" || old.seq < a.refresh[oldest].seq {
+				oldest = k
+			}
+		}
+		delete(a.refresh, oldest)
+	}
+	a.refreshSeq++
+	g.seq = a.refreshSeq
+	a.refresh[rt] = g
 }
