@@ -120,7 +120,9 @@ type Client struct {
 	// refresh token grants; confidential clients those and client
 	// credentials.
 	GrantTypes []string `json:"grant_types,omitempty"`
-	// Claims are added to the tokens it gets with client credentials.
+	// Claims are added to the tokens it gets with client credentials,
+	// except the claims the authority sets itself (iss, sub, aud, exp, nbf,
+	// iat, jti, client_id, scope, scp, auth_time), which are ignored.
 	Claims map[string]any `json:"claims,omitempty"`
 }
 
@@ -141,7 +143,9 @@ func (c *Client) allows(grant string) bool {
 // name they pick on the approval page and the sub of their tokens.
 type User struct {
 	Subject string `json:"sub"`
-	// Claims go into their access and ID tokens: name, email, ...
+	// Claims go into their access and ID tokens: name, email, ... The
+	// claims the authority sets itself (iss, sub, aud, exp, nbf, iat, jti,
+	// client_id, scope, scp, auth_time) are ignored.
 	Claims map[string]any `json:"claims,omitempty"`
 }
 

@@ -171,3 +171,63 @@ func TestExpiredDeviceCodesAreKeptAFewMinutes(t *testing.T) {
 		t.Errorf("%d device codes kept, want the 2 unexpired", n)
 	}
 }
+
+// Claims configured for a user or client cannot override the registered
+// claims the authority sets in access tokens.
+func TestConfiguredClaimsCannotOverrideRegisteredOnes(t *testing.T) {
+	t.Parallel()
+	forged := map[string]any{
+		"iss": "https://evil.example", "sub": "root", "aud": "api://everything",
+		"exp": 4102444800.0, "nbf": 0.0, "iat": 0.0, "jti": "fixed",
+		"client_id": "admin", "scope": "admin", "scp": "admin", "auth_time": 0.0,
+		"roles": []any{"reader"},
+	}
+	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"), authoritytest.WithConfig(func(c *authority.Config) {
+		c.Clients = []authority.Client{{ID: "jwtrace"}, {ID: "svc", Secret: "s", Claims: forged}}
+		c.Users = []authority.User{{Subject: "alice", Claims: forged}}
+	}))
+	check := func(t *testing.T, c map[string]any, sub, client string) {
+		t.Helper()
+		if c["iss"] != srv.Issuer || c["sub"] != sub || c["aud"] != authority.DefaultAudience || c["client_id"] != client || c["jti"] == "fixed" {
+			t.Errorf("iss, sub, aud, client_id or jti overridden: %v", c)
+		}
+		exp, _ := c["exp"].(float64)
+		iat, _ := c["iat"].(float64)
+		nbf, _ := c["nbf"].(float64)
+		if iat == 0 || nbf != iat || exp != iat+3600 {
+			t.Errorf("exp, iat or nbf overridden: %v", c)
+		}
+		if c["scope"] != "openid" || c["scp"] != nil {
+			t.Errorf("scope claims overridden: %v", c)
+		}
+		if c["roles"] == nil {
+			t.Errorf("other configured claims are lost: %v", c)
+		}
+	}
+	t.Run("user claims in a device login", func(t *testing.T) {
+		_, _, da := post(t, srv.DeviceAuthURL, url.Values{"client_id": {"jwtrace"}, "scope": {"openid"}}, "", "")
+		code, _, tok := post(t, srv.TokenURL, url.Values{"grant_type": {authority.GrantDeviceCode}, "device_code": {da["device_code"].(string)}, "client_id": {"jwtrace"}}, "", "")
+		if code != 200 {
+			t.Fatalf("%d %v", code, tok)
+		}
+		c := verify(t, srv, tok["access_token"].(string))
+		check(t, c, "alice", "jwtrace")
+		if c["auth_time"] != c["iat"] {
+			t.Errorf("auth_time overridden: %v", c)
+		}
+		if ic := verify(t, srv, tok["id_token"].(string)); ic["iss"] != srv.Issuer || ic["sub"] != "alice" || ic["aud"] != "jwtrace" {
+			t.Errorf("id token: %v", ic)
+		}
+	})
+	t.Run("client claims with client credentials", func(t *testing.T) {
+		code, _, tok := post(t, srv.TokenURL, url.Values{"grant_type": {authority.GrantClientCredentials}, "scope": {"openid"}}, "svc", "s")
+		if code != 200 {
+			t.Fatalf("%d %v", code, tok)
+		}
+		c := verify(t, srv, tok["access_token"].(string))
+		check(t, c, "svc", "svc")
+		if c["auth_time"] != nil {
+			t.Errorf("auth_time in a client credentials token: %v", c)
+		}
+	})
+}

@@ -235,6 +235,11 @@ func (a *Authority) audience(c *Client, form url.Values) ([]string, error) {
 	return aud, nil
 }
 
+// registeredClaims are the access token claims the authority sets (or,
+// for the scope claims and auth_time, leaves out); configured user and
+// client claims of these names are ignored.
+var registeredClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "scp", "auth_time"}
+
 // issue makes the tokens for a grant.
 func (a *Authority) issue(g grantRequest) (*TokenResponse, error) {
 	now := a.cfg.Now()
@@ -243,25 +248,29 @@ func (a *Authority) issue(g grantRequest) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims := map[string]any{
-		"iss": a.Issuer(), "aud": audClaim(g.aud),
+	// The configured claims first, then the ones the authority sets, which
+	// win: a user's or client's claims cannot change who issued the token,
+	// for whom, for how long, or with what scopes.
+	claims := map[string]any{}
+	configured, sub := g.client.Claims, g.client.ID
+	if g.user != nil {
+		configured, sub = g.user.Claims, g.user.Subject
+		claims["auth_time"] = g.authTime.Unix()
+	}
+	for k, v := range configured {
+		if !slices.Contains(registeredClaims, k) {
+			claims[k] = v
+		}
+	}
+	for k, v := range map[string]any{
+		"iss": a.Issuer(), "sub": sub, "aud": audClaim(g.aud),
 		"exp": exp.Unix(), "iat": now.Unix(), "nbf": now.Unix(), "jti": jti,
 		"client_id": g.client.ID,
+	} {
+		claims[k] = v
 	}
 	if len(g.scopes) > 0 {
 		claims[a.cfg.ScopeClaim] = strings.Join(g.scopes, " ")
-	}
-	if g.user == nil {
-		claims["sub"] = g.client.ID
-		for k, v := range g.client.Claims {
-			claims[k] = v
-		}
-	} else {
-		for k, v := range g.user.Claims {
-			claims[k] = v
-		}
-		claims["sub"] = g.user.Subject
-		claims["auth_time"] = g.authTime.Unix()
 	}
 	key := a.SigningKey()
 	at, err := Sign(key, map[string]any{"typ": a.cfg.AccessTokenTyp}, claims)
