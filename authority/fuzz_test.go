@@ -45,7 +45,7 @@ func FuzzHandler(f *testing.F) {
 		if !validMethod(method) || !strings.HasPrefix(path, "/") {
 			return
 		}
-		req := httptest.NewRequest("GET", "/", strings.NewReader(body))
+		req := httptest.NewRequest("GET", "http://127.0.0.1:9400/", strings.NewReader(body))
 		req.Method = method
 		req.URL.Path = path
 		if i := strings.IndexByte(path, '?'); i >= 0 {

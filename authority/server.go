@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -34,6 +35,12 @@ const (
 // Handler serves the authority's endpoints below the issuer's path. It
 // can be used without Serve (in an httptest.Server, say) when Config.URL
 // is set; otherwise endpoint URLs are taken from each request's Host.
+//
+// Once the URL is known (Config.URL, or Serve), it answers only requests
+// whose Host is the URL's host and port, or a loopback name or address
+// (localhost, 127.0.0.0/8, [::1]) with any port; others get 421
+// Misdirected Request. So a web page whose name resolves to loopback (DNS
+// rebinding) cannot drive the device flow or the approval page.
 func (a *Authority) Handler() http.Handler {
 	mux := http.NewServeMux()
 	p := a.prefix
@@ -47,7 +54,61 @@ func (a *Authority) Handler() http.Handler {
 		logf(r, "not found")
 		http.Error(w, "404 not found: the authority serves "+p+PathDiscovery, http.StatusNotFound)
 	})
-	return a.logRequests(mux)
+	return a.logRequests(a.checkHost(mux))
+}
+
+// checkHost answers 421 to requests for another host (see Handler).
+func (a *Authority) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := a.URL(); u != "" && !hostAllowed(u, r.Host) {
+			logf(r, "misdirected host=%s", logValue(r.Host))
+			http.Error(w, "421 misdirected request: this authority answers for "+u+" and loopback names only, not for host "+strconv.Quote(r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether a request's Host header names the
+// authority at base (host and port; a missing port is the scheme's), or
+// is localhost or a loopback address with any port.
+func hostAllowed(base, hostport string) bool {
+	host, port := splitHost(hostport)
+	if host == "localhost" {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	u, err := url.Parse(base)
+	if err != nil || host == "" {
+		return false
+	}
+	want, wantPort := splitHost(u.Host)
+	if wantPort == "" {
+		wantPort = defaultPort(u.Scheme)
+	}
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	return host == want && port == wantPort
+}
+
+// splitHost splits a host[:port], lower-casing the host and dropping
+// brackets and a trailing dot.
+func splitHost(hostport string) (host, port string) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]"), ""
+	}
+	return strings.ToLower(strings.TrimSuffix(host, ".")), port
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // logEntry is what a handler tells the request log.

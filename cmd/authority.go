@@ -133,9 +133,9 @@ Exit status: 0 after Ctrl-C, 2 usage error, 3 cannot listen.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.addr, "addr", authority.DefaultAddr, "listen on `HOST:PORT` (port 0 picks a free port)")
-	f.BoolVar(&opts.allowRemote, "allow-remote", false, "allow an --addr that is not loopback (this authority has no passwords)")
+	f.BoolVar(&opts.allowRemote, "allow-remote", false, "allow an --addr that is not loopback (this authority has no passwords; add --url with the name clients use)")
 	f.StringVar(&opts.issuer, "issuer", "", "the iss of its tokens (default: its URL); the issuer's path prefixes every endpoint")
-	f.StringVar(&opts.url, "url", "", "the `URL` clients reach it at, for the endpoints in discovery (default http://ADDR)")
+	f.StringVar(&opts.url, "url", "", "the `URL` clients reach it at, for the endpoints in discovery (default http://ADDR); requests must name its host or a loopback one")
 	stateFlag(cmd, &opts.state)
 	f.BoolVar(&opts.ephemeral, "ephemeral", false, "keep the keys in memory only (no state directory)")
 	f.StringVar(&opts.alg, "alg", "", "sign with `ALG`: RS256, ES256 or EdDSA (default: the newest key's, RS256 for a new state)")

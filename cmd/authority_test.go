@@ -301,3 +301,59 @@ func TestAuthorityRotateAndKeys(t *testing.T) {
 		t.Errorf("keys.json mode %v", fi.Mode())
 	}
 }
+
+// hostStatus GETs u with the Host header host and returns the status.
+func hostStatus(t *testing.T, u, host string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// serve answers its URL's host (--url) and loopback names, with --issuer
+// paths too, and 421 to other hosts (DNS rebinding).
+func TestAuthorityServeChecksTheHost(t *testing.T) {
+	srv := startServe(t, "--addr", "127.0.0.1:0", "--ephemeral", "--quiet", "--issuer", "https://login.example.com/tenant/v2.0")
+	base := srv.firstLine
+	port := strings.TrimSuffix(strings.TrimPrefix(base, "http://127.0.0.1:"), "/tenant/v2.0")
+	disc := base + "/.well-known/openid-configuration"
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port:               200,
+		"localhost:" + port:               200,
+		"login.example.com":               421,
+		"rebind.attacker.example:" + port: 421,
+	} {
+		if got := hostStatus(t, disc, host); got != want {
+			t.Errorf("--issuer with a path, Host %q: %d, want %d", host, got, want)
+		}
+	}
+	srv.stop(t)
+
+	// --url names the host clients use (through a proxy or /etc/hosts, say).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	port = strings.TrimPrefix(addr, "127.0.0.1:")
+	ln.Close()
+	srv = startServe(t, "--addr", addr, "--ephemeral", "--quiet", "--url", "http://Authority.test:"+port)
+	disc = "http://" + addr + "/.well-known/openid-configuration"
+	for host, want := range map[string]int{
+		"authority.test:" + port:          200,
+		"localhost":                       200,
+		"authority.test":                  421,
+		"other.test:" + port:              421,
+		"rebind.attacker.example:" + port: 421,
+	} {
+		if got := hostStatus(t, disc, host); got != want {
+			t.Errorf("--url, Host %q: %d, want %d", host, got, want)
+		}
+	}
+	srv.stop(t)
+}
