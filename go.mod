@@ -3,6 +3,7 @@ module github.com/jwtrace/jwtrace
 go 1.26.0
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/muesli/termenv v0.16.0

@@ -1,12 +1,18 @@
 package cmd
 
 import (
+	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -56,20 +62,68 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConf
-	tr.Proxy = http.ProxyFromEnvironment // HTTPS_PROXY, NO_PROXY; never for loopback
+	tr.Proxy = func(r *http.Request) (*url.URL, error) {
+		// HTTPS_PROXY, HTTP_PROXY, NO_PROXY; never for what jwtrace
+		// counts as loopback (plain http is allowed there).
+		if verify.IsLoopback(r.URL.Hostname()) {
+			return nil, nil
+		}
+		return http.ProxyFromEnvironment(r)
+	}
+	tr.DialContext = loopbackDial(&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
 	tr.ResponseHeaderTimeout = timeout
 	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
 }
 
+// loopbackDial dials as d does, except that the name localhost may only
+// reach loopback addresses: jwtrace allows plain http to it, so a resolver
+// answering otherwise must not send that traffic off the machine.
+func loopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !strings.EqualFold(host, "localhost") {
+			return d.DialContext(ctx, network, addr)
+		}
+		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		for _, ip := range ips {
+			if ip.IP.IsLoopback() {
+				return d.DialContext(ctx, network, net.JoinHostPort(ip.IP.String(), port))
+			}
+		}
+		return nil, fmt.Errorf("localhost resolves to %v, not to a loopback address; refusing", ips)
+	}
+}
+
 // fetcher is a verify.Fetcher on client, with the discovery cache unless
-// --no-cache.
+// --no-cache or --insecure. Documents fetched with --cacert or --allow-http
+// are cached apart from the others, so a later run with stricter settings
+// never gets keys it would not have fetched.
 func (h *httpFlags) fetcher(s *ui.Streams, client *http.Client, now func() time.Time) *verify.Fetcher {
 	f := &verify.Fetcher{Client: client, AllowHTTP: h.allowHTTP, Now: now}
-	if !h.noCache {
-		if dir := cacheDir(s); dir != "" {
-			f.Cache = &verify.Cache{Dir: filepath.Join(dir, "http")}
-		}
+	if h.noCache || h.insecure {
+		return f
 	}
+	dir := cacheDir(s)
+	if dir == "" {
+		return f
+	}
+	c := &verify.Cache{Dir: filepath.Join(dir, "http")}
+	if h.cacert != "" {
+		pem, _ := os.ReadFile(h.cacert)
+		sum := sha256.Sum256(pem)
+		c.Scope += "cacert=" + hex.EncodeToString(sum[:8]) + ";"
+	}
+	if h.allowHTTP {
+		c.Scope += "allow-http;"
+	}
+	if err := c.Check(); err != nil {
+		fmt.Fprintln(s.ErrOut, "note: not using the cache: "+ui.Safe(err.Error()))
+		return f
+	}
+	f.Cache = c
 	return f
 }
 

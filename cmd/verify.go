@@ -126,13 +126,18 @@ func runVerify(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	// Usage mistakes come before any network request.
-	if opts.authority == "" {
-		if err := rules.Check(); err != nil {
-			return &usageError{err}
-		}
-	} else if len(rules.Audiences) == 0 && !rules.SkipAudience {
-		return &usageError{errors.New("no audience rule: give --audience (repeatable, one of them must be in aud), or --skip-audience to not check it")}
+	// Usage mistakes come before any network request. With --authority
+	// the issuer rule may still come from discovery, so check the rules as
+	// if it had.
+	early := rules
+	if opts.authority != "" && len(early.Issuers) == 0 && !early.SkipIssuer {
+		early.Issuers = []string{opts.authority}
+	}
+	if err := early.Check(); err != nil {
+		return &usageError{err}
+	}
+	if opts.timeout <= 0 {
+		return &usageError{errors.New("--timeout must be more than 0 (it bounds each request)")}
 	}
 	if opts.batch && (len(opts.args) > 0 || opts.file != "") {
 		return &usageError{errors.New("--batch reads tokens from stdin; give no token argument or --file")}
@@ -171,6 +176,9 @@ func runVerify(opts *verifyOptions) error {
 		if err != nil {
 			return err
 		}
+		if stats.Tokens == 0 {
+			return &usageError{errors.New("--batch read no token from stdin")}
+		}
 		fmt.Fprintf(s.ErrOut, "%d tokens: %d valid, %d rejected\n", stats.Tokens, stats.Valid, stats.Rejected)
 		if stats.Rejected > 0 {
 			return &silentError{ExitRejected}
@@ -181,6 +189,14 @@ func runVerify(opts *verifyOptions) error {
 	found, err := decode.Extract(input)
 	if err != nil {
 		return err
+	}
+	// Every token in the input is verified, or none: a token verify
+	// skipped must not hide behind another one's "valid".
+	if n := len(found.Candidates); n >= decode.MaxTokens {
+		return &usageError{fmt.Errorf("the input holds %d or more tokens; verify takes at most %d at once: use --batch, one token per line", n, decode.MaxTokens-1)}
+	}
+	if like := tokenLike(input); like > len(found.Candidates) {
+		return &usageError{fmt.Errorf("the input holds %d token-like values but only %d complete tokens; verify the tokens one at a time, or with --batch", like, len(found.Candidates))}
 	}
 	for _, n := range found.Notes {
 		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
@@ -209,6 +225,23 @@ func runVerify(opts *verifyOptions) error {
 		}
 	}
 	return nil
+}
+
+// tokenLike counts the places in the input where a JWT header starts
+// ("eyJ" not inside a longer base64url run): each should have become a
+// candidate token.
+func tokenLike(input []byte) int {
+	n := 0
+	for i := 0; i+3 <= len(input); i++ {
+		if input[i] == 'e' && input[i+1] == 'y' && input[i+2] == 'J' && (i == 0 || !isB64URL(input[i-1])) {
+			n++
+		}
+	}
+	return n
+}
+
+func isB64URL(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
 // verifyJSON is verify --json's object: the result and where the keys came

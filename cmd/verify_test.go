@@ -167,6 +167,9 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"an authority that hangs", []string{"--authority", hang.URL, "--timeout", "200ms", "--audience", "x", access}, ExitUnavailable, "--timeout"},
 		{"no token", []string{"--key", "../testdata/keys/jwks.json", "--skip-issuer", "--audience", "x", "hello"}, ExitUsage, "no JWT found in the input"},
 		{"a bad --at", []string{"--key", "../testdata/keys/jwks.json", "--skip-issuer", "--audience", "x", "--at", "yesterday", access}, ExitUsage, "--at"},
+		{"a token hidden beside another", []string{"--key", "../testdata/keys/jwks.json", "--issuer", tmpl, "--audience", "api://workouts", "ok=" + access + " bad=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}, ExitUsage, "token-like values but only 1 complete"},
+		{"a zero --timeout", []string{"--key", "../testdata/keys/jwks.json", "--issuer", tmpl, "--audience", "x", "--timeout", "0", access}, ExitUsage, "--timeout must be more than 0"},
+		{"--alg none with an authority, before any request", []string{"--authority", deadURL, "--audience", "x", "--alg", "none", access}, ExitUsage, "--alg none"},
 		{"--batch with an argument", []string{"--batch", "--key", "../testdata/keys/jwks.json", "--skip-issuer", "--audience", "x", access}, ExitUsage, "--batch reads tokens from stdin"},
 	}
 	for _, c := range cases {
@@ -212,6 +215,45 @@ func TestVerifyTrustsAPrivateCA(t *testing.T) {
 		"--issuer", "https://login.microsoftonline.com/{tenantid}/v2.0", "--audience", "api://workouts", access)
 	if r.code != ExitOK || !strings.Contains(r.out, "Verifying with the JWKS at "+srv.URL+"/keys") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestVerifyCacheKeepsPrivateCAKeysApart(t *testing.T) {
+	jwks, err := os.ReadFile("../testdata/keys/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
+	env := verifyEnv(t)
+	args := []string{"verify", "--at", "2026-11-27T10:30:00Z", "--jwks-url", srv.URL + "/keys", "--issuer", "https://login.microsoftonline.com/{tenantid}/v2.0", "--audience", "api://workouts", access}
+	if r := jwtrace(t, context.Background(), env, append(args, "--cacert", ca)...); r.code != 0 {
+		t.Fatalf("with --cacert: exit %d\n%s", r.code, r.errOut)
+	}
+	// Without --cacert the same cache must not hand over those keys: the
+	// run fetches, and TLS refuses the server.
+	if r := jwtrace(t, context.Background(), env, args...); r.code != ExitUnavailable {
+		t.Fatalf("without --cacert: exit %d (keys from the --cacert run were reused)\n%s", r.code, r.out)
+	}
+}
+
+func TestVerifyEscapesKidsFromTheServer(t *testing.T) {
+	testdataJWKS := `{"keys":[{"kty":"EC","crv":"P-256","kid":"\u001b]0;pwned\u0007\u001b[2JVALID","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, testdataJWKS) }))
+	t.Cleanup(srv.Close)
+	r := jwtrace(t, context.Background(), verifyEnv(t), "verify", "--jwks-url", srv.URL, "--skip-issuer", "--audience", "x", strings.TrimSpace(testdataFile(t, "access.jwt")))
+	if strings.Contains(r.out, "\x1b]") || strings.Contains(r.out, "\a") {
+		t.Fatalf("raw escape sequences reached the terminal:\n%q", r.out)
+	}
+	if !strings.Contains(r.out, `\x1b]0;pwned`) {
+		t.Fatalf("the kid is not shown escaped:\n%s", r.out)
 	}
 }
 

@@ -46,8 +46,9 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type item struct {
-		line  int
-		token string
+		line    int
+		token   string
+		tooLong bool
 	}
 	type chunk struct {
 		items           []item
@@ -66,7 +67,12 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 			for c := range jobs {
 				var buf []byte
 				for _, it := range c.items {
-					res := v.Verify(ctx, it.token)
+					var res *Result
+					if it.tooLong {
+						res = tooLongResult()
+					} else {
+						res = v.Verify(ctx, it.token)
+					}
 					if res.Valid {
 						c.valid++
 					} else {
@@ -99,8 +105,7 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 		writeErr <- err
 	}()
 
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), decode.MaxTokenBytes+1024)
+	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0
 	cur := &chunk{done: make(chan struct{})}
 	flush := func() {
@@ -112,25 +117,28 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 		cur = &chunk{done: make(chan struct{})}
 	}
 	var scanErr error
-	for sc.Scan() {
-		n++
-		if ctx.Err() != nil {
+	for ctx.Err() == nil {
+		raw, tooLong, err := readLine(br, decode.MaxTokenBytes+1024)
+		if err != nil && len(raw) == 0 && !tooLong {
+			if err != io.EOF {
+				scanErr = fmt.Errorf("line %d: %w", n+1, err)
+			}
 			break
 		}
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
+		n++
+		line := strings.TrimSpace(raw)
+		switch {
+		case tooLong:
+			line = ""
+		case line == "":
 			continue
-		}
-		if len(line) > 7 && strings.EqualFold(line[:7], "bearer ") {
+		case len(line) > 7 && strings.EqualFold(line[:7], "bearer "):
 			line = strings.TrimSpace(line[7:])
 		}
-		cur.items = append(cur.items, item{n, line})
+		cur.items = append(cur.items, item{line: n, token: line, tooLong: tooLong})
 		if len(cur.items) == batchChunk {
 			flush()
 		}
-	}
-	if err := sc.Err(); err != nil {
-		scanErr = fmt.Errorf("line %d: %w", n+1, err)
 	}
 	flush()
 	close(jobs)
@@ -244,4 +252,33 @@ func appendJSONString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// readLine reads one line (without its newline) of at most limit bytes;
+// a longer line is skipped to its end and reported as tooLong.
+func readLine(br *bufio.Reader, limit int) (line string, tooLong bool, err error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(buf)+len(frag) > limit {
+			tooLong = true
+		} else {
+			buf = append(buf, frag...)
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return strings.TrimSuffix(string(buf), "\n"), tooLong, nil
+		default:
+			return string(buf), tooLong, err
+		}
+	}
+}
+
+// tooLongResult is the answer for a line longer than any token.
+func tooLongResult() *Result {
+	r := &Result{Checks: []Check{{Name: CheckFormat, Status: Fail, Detail: fmt.Sprintf("the line is longer than %d bytes, more than any token", decode.MaxTokenBytes)}}}
+	r.finish()
+	return r
 }

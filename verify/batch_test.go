@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -48,4 +50,18 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q: got %s, want %s", s, got, want)
 		}
 	})
+}
+
+func TestBatchGoesOnAfterAnOversizedLine(t *testing.T) {
+	testKeys(t)
+	good := sign(t, rsaKey, rsHeader("k1"), claims(nil))
+	in := good + "\n" + strings.Repeat("x", 400<<10) + "\n" + good // no final newline
+	var out bytes.Buffer
+	stats, err := newVerifier(baseRules(), rsaPublic("k1", rsaKey)).Batch(bg, strings.NewReader(in), &out, 1)
+	if err != nil || stats.Tokens != 3 || stats.Valid != 2 {
+		t.Fatalf("%v %+v\n%s", err, stats, out.String())
+	}
+	if !strings.Contains(out.String(), `{"line":2,"valid":false,`) || !strings.Contains(out.String(), "more than any token") {
+		t.Fatalf("%s", out.String())
+	}
 }

@@ -23,35 +23,62 @@ const (
 
 // Cache keeps fetched discovery documents and JWKS on disk, one file per
 // URL, readable only by the user. Every failure to read or write it is
-// ignored: the cache saves requests, it never decides anything.
+// ignored: the cache saves requests, it never decides anything. Check must
+// pass before it is used: a directory or file others can write could hold
+// keys an attacker chose.
 type Cache struct {
 	Dir string
+	// Scope separates documents fetched under different trust: keys
+	// fetched with a private CA or plain HTTP are never handed to a run
+	// that would not have accepted that connection.
+	Scope string
+}
+
+// Check makes the directory (mode 0700) if it is missing and refuses one
+// that is not the user's own or that others can read or write.
+func (c *Cache) Check() error {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(c.Dir)
+	if err != nil {
+		return err
+	}
+	return privateFile(fi, true)
 }
 
 type cacheEntry struct {
 	URL     string `json:"url"`
+	Scope   string `json:"scope,omitempty"`
 	Fetched int64  `json:"fetched"`
 	Expires int64  `json:"expires"`
 	ETag    string `json:"etag,omitempty"`
 	Body    string `json:"body"`
 }
 
+// fresh: fetched no later than a minute from now, not expired, and never
+// kept longer than MaxCacheTTL whatever the file says.
 func (e *cacheEntry) fresh(now time.Time) bool {
-	return now.Unix() < e.Expires && now.Unix() >= e.Fetched-60
+	return now.Unix() < e.Expires && now.Unix() >= e.Fetched-60 && e.Expires-e.Fetched <= int64(MaxCacheTTL/time.Second)
 }
 
 func (c *Cache) path(u string) string {
-	sum := sha256.Sum256([]byte(u))
+	sum := sha256.Sum256([]byte(c.Scope + "\x00" + u))
 	return filepath.Join(c.Dir, hex.EncodeToString(sum[:16])+".json")
 }
 
 func (c *Cache) load(u string) *cacheEntry {
-	b, err := readFileLimited(c.path(u), MaxJWKSBytes*2)
+	p := c.path(u)
+	fi, err := os.Stat(p)
+	if err != nil || privateFile(fi, false) != nil {
+		return nil
+	}
+	b, err := readFileLimited(p, MaxJWKSBytes*2)
 	if err != nil {
 		return nil
 	}
 	var e cacheEntry
-	if json.Unmarshal(b, &e) != nil || e.URL != u {
+	if json.Unmarshal(b, &e) != nil || e.URL != u || e.Scope != c.Scope {
 		return nil
 	}
 	return &e
@@ -61,11 +88,12 @@ func (c *Cache) store(e *cacheEntry) {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return
 	}
+	e.Scope = c.Scope
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
+	tmp, err := os.CreateTemp(c.Dir, ".tmp-*") // mode 0600
 	if err != nil {
 		return
 	}

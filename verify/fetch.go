@@ -101,8 +101,11 @@ func CheckURL(raw string, allowHTTP bool) (*url.URL, error) {
 
 // IsLoopback reports whether host names this machine: localhost or a
 // loopback address.
+// Only a literal loopback address or the name localhost counts: names such
+// as x.localhost go to DNS with Go's resolver, and proxies do not skip
+// them. (cmd's dialer also makes sure localhost resolves to loopback.)
 func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -128,7 +131,9 @@ func CheckRedirect(allowHTTP bool) func(*http.Request, []*http.Request) error {
 func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh bool) ([]byte, FetchInfo, error) {
 	info := FetchInfo{URL: rawURL}
 	if _, err := CheckURL(rawURL, f.AllowHTTP); err != nil {
-		return nil, info, err
+		// The user's own URLs are checked before any request (a usage
+		// error); one that gets here came from a discovery document.
+		return nil, info, &FetchError{URL: rawURL, Err: err}
 	}
 	now := time.Now
 	if f.Now != nil {
@@ -262,7 +267,7 @@ func (f *Fetcher) Discover(ctx context.Context, authority string) (*Discovery, F
 	if !sameIssuer(want, d.Issuer) {
 		return nil, info, &FetchError{URL: durl,
 			Err:  fmt.Errorf("the document names issuer %q, not %q; its keys are not used (OpenID Connect Discovery §4.3)", d.Issuer, want),
-			Hint: fmt.Sprintf("if %s is the authority you mean, pass --authority %s", d.Issuer, d.Issuer)}
+			Hint: fmt.Sprintf("if %q is the authority you mean, pass it as --authority", d.Issuer)}
 	}
 	return &d, info, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -126,6 +127,9 @@ func TestCheckURL(t *testing.T) {
 		{"http://127.0.0.1:9400", "", false},
 		{"http://[::1]:9400", "", false},
 		{"http://localhost:9400", "", false},
+		{"http://LOCALHOST:9400", "", false},
+		{"http://idp.localhost:9400", "refusing plain http://", false},
+		{"http://127.0.0.2:9400", "", false},
 		{"https://idp.example.com", "", false},
 		{"file:///etc/passwd", "not an http(s) URL", false},
 		{"https://user:pw@idp.example.com", "credentials", false},
@@ -354,3 +358,64 @@ func TestCacheTTL(t *testing.T) {
 }
 
 var _ = context.Background
+
+func TestCacheRefusesFilesOthersCouldWrite(t *testing.T) {
+	p := newIDP(t, nil)
+	dir := t.TempDir()
+	c := &Cache{Dir: dir}
+	f := &Fetcher{Client: &http.Client{Timeout: 2 * time.Second}, Cache: c, Now: func() time.Time { return testNow }}
+	if _, _, _, err := f.JWKS(bg, p.URL+"/keys", false); err != nil {
+		t.Fatal(err)
+	}
+	// Someone makes the cached file writable by all (or plants one):
+	// it is not used, and the JWKS is fetched again.
+	path := c.path(p.URL + "/keys")
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	before := p.jwksRequests.Load()
+	if _, _, info, err := f.JWKS(bg, p.URL+"/keys", false); err != nil || info.Cached || p.jwksRequests.Load() != before+1 {
+		t.Fatalf("a world-writable cache file was used: %v %+v", err, info)
+	}
+	// A directory others can write is refused as a whole.
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Cache{Dir: open}).Check(); err == nil || !strings.Contains(err.Error(), "others can read or write") {
+		t.Fatalf("Check: %v", err)
+	}
+}
+
+func TestCacheNeverKeepsAnEntryLongerThanTheBound(t *testing.T) {
+	e := &cacheEntry{Fetched: testNow.Unix(), Expires: testNow.Add(100 * 365 * 24 * time.Hour).Unix()}
+	if e.fresh(testNow.Add(time.Minute)) {
+		t.Fatal("an entry claiming a 100-year lifetime was fresh")
+	}
+}
+
+func TestCacheScopesKeepTrustApart(t *testing.T) {
+	p := newIDP(t, nil)
+	dir := t.TempDir()
+	f := &Fetcher{Client: &http.Client{Timeout: 2 * time.Second}, Cache: &Cache{Dir: dir, Scope: "cacert=abc;"}, Now: func() time.Time { return testNow }}
+	if _, _, _, err := f.JWKS(bg, p.URL+"/keys", false); err != nil {
+		t.Fatal(err)
+	}
+	plain := &Fetcher{Client: f.Client, Cache: &Cache{Dir: dir}, Now: f.Now}
+	if _, _, info, err := plain.JWKS(bg, p.URL+"/keys", false); err != nil || info.Cached {
+		t.Fatalf("keys fetched under another trust were reused: %v %+v", err, info)
+	}
+}
+
+func TestADiscoveredPlainHTTPJWKSIsTheServersFault(t *testing.T) {
+	srv := httptest.NewServer(nil)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":"http://keys.example.com/jwks"}`, srv.URL)
+	})
+	t.Cleanup(srv.Close)
+	_, _, err := (&Fetcher{}).LoadKeys(bg, Sources{Authority: srv.URL})
+	var fe *FetchError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "refusing plain http://") {
+		t.Fatalf("err %T %v", err, err)
+	}
+}

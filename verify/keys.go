@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"filippo.io/edwards25519"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
@@ -164,13 +165,22 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 // one bad key (an unknown alg, a point off the curve) costs only that key.
 // Keys that cannot verify signatures (encryption keys, key_ops without
 // verify, unsupported or unsafe keys) are left out and named in notes.
-// Symmetric keys are secrets: taken only when secrets is set (local files),
-// and never together with public keys.
-func ParseKeys(data []byte, source string, secrets bool) (keys []Key, notes []string, err error) {
+// local marks a file the user gave (--key): only it may be PEM, and only
+// its symmetric keys are taken, as HMAC secrets, never together with
+// public keys. A fetched JWKS must be JSON, and its symmetric keys are
+// left out.
+func ParseKeys(data []byte, source string, local bool) (keys []Key, notes []string, err error) {
 	trimmed := bytes.TrimSpace(data)
 	var raws []jwk.Key
 	switch {
+	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")) && !local:
+		// Only local files are PEM; a JWKS URL that answers PEM is not
+		// one.
+		return nil, nil, errors.New("PEM where a JWKS (JSON) was expected")
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
+		if n := bytes.Count(trimmed, []byte("-----BEGIN")); n > MaxKeys {
+			return nil, nil, fmt.Errorf("the file has %d PEM blocks; jwtrace takes at most %d keys", n, MaxKeys)
+		}
 		set, err := jwk.Parse(trimmed, jwk.WithPEM(true))
 		if err != nil {
 			return nil, nil, fmt.Errorf("not a PEM public key, certificate or private key: %w", err)
@@ -208,7 +218,7 @@ func ParseKeys(data []byte, source string, secrets bool) (keys []Key, notes []st
 		return nil, nil, errors.New("not PEM (-----BEGIN ...), a JWK or a JWKS (JSON)")
 	}
 	for _, k := range raws {
-		key, note := convertKey(k, source, secrets)
+		key, note := convertKey(k, source, local)
 		if note != "" {
 			notes = append(notes, note)
 			continue
@@ -327,6 +337,15 @@ func convertKey(k jwk.Key, source string, secrets bool) (Key, string) {
 		key.Public = p
 		key.Detail = "EC " + p.Curve.Params().Name
 	case ed25519.PublicKey:
+		// A point of small order (the identity among them) makes
+		// signatures that verify for any message: anyone could forge.
+		pt, err := new(edwards25519.Point).SetBytes(p)
+		if err != nil {
+			return Key{}, name + " is not a valid Ed25519 public key"
+		}
+		if new(edwards25519.Point).MultByCofactor(pt).Equal(edwards25519.NewIdentityPoint()) == 1 {
+			return Key{}, name + " is an Ed25519 point of small order: signatures would verify for any message"
+		}
 		key.Public = p
 		key.Detail = "Ed25519"
 	default:

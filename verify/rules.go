@@ -87,6 +87,20 @@ func (r *Rules) Check() error {
 	if len(r.Audiences) > 0 && r.SkipAudience {
 		msgs = append(msgs, "--skip-audience and --audience contradict each other")
 	}
+	if len(r.Tenants) > 0 && r.SkipIssuer {
+		msgs = append(msgs, "--tenant needs an issuer rule: it limits the tenants a {tenantid} issuer accepts; --skip-issuer turns that off")
+	}
+	for _, f := range []struct {
+		flag string
+		list []string
+	}{{"--issuer", r.Issuers}, {"--audience", r.Audiences}, {"--tenant", r.Tenants}} {
+		for _, v := range f.list {
+			if strings.TrimSpace(v) == "" {
+				msgs = append(msgs, f.flag+" is empty: an empty rule would accept a token with an empty claim")
+				break
+			}
+		}
+	}
 	for _, a := range r.Algs {
 		if strings.EqualFold(a, "none") {
 			msgs = append(msgs, `--alg none: unsigned tokens are never accepted`)

@@ -86,6 +86,9 @@ type Result struct {
 	Key     *Key    `json:"key,omitempty"`
 	Subject string  `json:"sub,omitempty"`
 	Checks  []Check `json:"checks"`
+	// Warnings are loud: rules that accepted more than they might seem to
+	// (any tenant of a multi-tenant issuer). The summary repeats them.
+	Warnings []string `json:"warnings,omitempty"`
 	// Notes are things worth knowing that are not checks: header fields
 	// that were ignored, keys that were refetched.
 	Notes       []string  `json:"notes,omitempty"`
@@ -126,8 +129,11 @@ func (s *KeySet) Refreshed() bool { return s.refreshed.Load() }
 // with none (PEM files, secrets). A kid found nowhere triggers one refresh.
 // Lookups read an immutable index without locking; only the refresh locks.
 func (s *KeySet) lookup(ctx context.Context, kid string) (matched []Key, refreshed bool, err error) {
-	matched = s.idx.Load().match(kid)
-	if len(matched) > 0 || kid == "" || s.refresh == nil {
+	idx := s.idx.Load()
+	matched = idx.match(kid)
+	// A kid no key has triggers the refetch even when keys without a kid
+	// could be tried: the key may simply have rotated.
+	if kid == "" || s.refresh == nil || len(idx.byID[kid]) > 0 || (len(matched) > 0 && s.refreshed.Load()) {
 		return matched, s.refreshed.Load(), nil
 	}
 	s.mu.Lock()
@@ -225,7 +231,7 @@ func (v *Verifier) Verify(ctx context.Context, compact string) *Result {
 		r.Subject = sub
 	}
 	r.Checks = append(r.Checks,
-		v.checkIssuer(tok),
+		v.checkIssuer(tok, r),
 		v.checkAudience(tok),
 	)
 	r.Checks = append(r.Checks, v.checkTimes(tok, at)...)
@@ -261,6 +267,9 @@ func (r *Result) finish() {
 		}
 		if len(loud) > 0 {
 			r.Summary += fmt.Sprintf(", but %s NOT checked", strings.Join(loud, " and "))
+		}
+		for _, w := range r.Warnings {
+			r.Summary += "; " + w
 		}
 		return
 	}
@@ -507,7 +516,7 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 	return key, sig
 }
 
-func (v *Verifier) checkIssuer(tok *token) Check {
+func (v *Verifier) checkIssuer(tok *token, r *Result) Check {
 	c := Check{Name: CheckIssuer}
 	iss, ok := str(tok.claims.Get("iss"))
 	c.Actual = iss
@@ -539,7 +548,7 @@ func (v *Verifier) checkIssuer(tok *token) Check {
 		if !match {
 			continue
 		}
-		if len(v.Rules.Tenants) > 0 && !containsFold(v.Rules.Tenants, tid) {
+		if len(v.Rules.Tenants) > 0 && !containsASCIIFold(v.Rules.Tenants, tid) {
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("tenant %s is not one of --tenant %s", orDash(tid), strings.Join(v.Rules.Tenants, ", "))
 			return c
@@ -547,6 +556,9 @@ func (v *Verifier) checkIssuer(tok *token) Check {
 		c.Status, c.Detail = Pass, iss
 		if note != "" {
 			c.Detail += " (" + note + ")"
+		}
+		if strings.Contains(rule, "{tenantid}") && len(v.Rules.Tenants) == 0 {
+			r.Warnings = append(r.Warnings, "any tenant is accepted (the issuer rule is a {tenantid} template; --tenant limits it)")
 		}
 		return c
 	}
@@ -895,13 +907,26 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func containsFold(list []string, s string) bool {
+// containsASCIIFold compares ignoring ASCII case only (tenant IDs are
+// GUIDs or domain names): Unicode folding would let "\u212Aontoso" (Kelvin
+// sign) pass for "kontoso".
+func containsASCIIFold(list []string, s string) bool {
 	for _, x := range list {
-		if strings.EqualFold(x, s) {
+		if len(x) == len(s) && asciiLower(x) == asciiLower(s) {
 			return true
 		}
 	}
 	return false
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func orDash(s string) string {

@@ -374,3 +374,53 @@ func TestVerifyRefusesInvalidKeys(t *testing.T) {
 	})
 	_ = ecdsa.PublicKey{}
 }
+
+func TestMoreReviewFindings(t *testing.T) {
+	testKeys(t)
+	t.Run("an Ed25519 key of small order is refused", func(t *testing.T) {
+		x := make([]byte, 32)
+		x[0] = 1 // the identity point
+		keys, notes, err := ParseKeys([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"id","x":"`+b64.EncodeToString(x)+`"}]}`), "test", false)
+		if err != nil || len(keys) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "small order") {
+			t.Fatalf("keys %v notes %v err %v", keys, notes, err)
+		}
+	})
+	t.Run("a fetched JWKS that is PEM is refused", func(t *testing.T) {
+		pemBytes, _ := os.ReadFile("../testdata/keys/rsa-public.pem")
+		if _, _, err := ParseKeys(pemBytes, "https://idp/keys", false); err == nil {
+			t.Fatal("PEM accepted as a JWKS")
+		}
+	})
+	t.Run("--tenant compares ASCII case only", func(t *testing.T) {
+		rules := baseRules()
+		rules.Issuers = []string{"https://login.example.com/{tenantid}/v2.0"}
+		rules.Tenants = []string{"kontoso"}
+		tok := sign(t, rsaKey, rsHeader("k1"), claims(map[string]any{"iss": "https://login.example.com/\u212Aontoso/v2.0", "tid": "\u212Aontoso"}))
+		mustFail(t, newVerifier(rules, rsaPublic("k1", rsaKey)).Verify(bg, tok), CheckIssuer, "is not one of --tenant")
+	})
+	t.Run("empty rules and --tenant without an issuer rule are usage errors", func(t *testing.T) {
+		for _, r := range []Rules{
+			{Issuers: []string{""}, Audiences: []string{"a"}},
+			{Issuers: []string{"i"}, Audiences: []string{" "}},
+			{SkipIssuer: true, Tenants: []string{"t"}, Audiences: []string{"a"}},
+		} {
+			var re *RuleError
+			if err := r.Check(); !errors.As(err, &re) {
+				t.Errorf("%+v: %v", r, err)
+			}
+		}
+	})
+	t.Run("an unknown kid refetches even when kid-less keys exist", func(t *testing.T) {
+		fetches := 0
+		refresh := func(context.Context) ([]Key, error) {
+			fetches++
+			return []Key{rsaPublic("k2", rsaKey2)}, nil
+		}
+		ec := Key{Type: "EC", Detail: "EC P-256", Source: "ec.pem", Public: &ecKey.PublicKey}
+		v := &Verifier{Keys: NewKeySet("keys", []Key{ec}, nil, refresh), Rules: baseRules()}
+		mustPass(t, v.Verify(bg, sign(t, rsaKey2, rsHeader("k2"), claims(nil))))
+		if fetches != 1 {
+			t.Fatalf("%d refetches", fetches)
+		}
+	})
+}

@@ -88,7 +88,7 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 		b.WriteString("\n")
 		if r.Valid {
 			line := "VALID" + strings.TrimPrefix(r.Summary, "valid")
-			if strings.Contains(line, "NOT checked") {
+			if strings.Contains(line, "NOT checked") || len(r.Warnings) > 0 {
 				b.WriteString(th.warn.Render(line) + "\n")
 			} else {
 				b.WriteString(th.ok.Render(line) + "\n")
@@ -125,7 +125,7 @@ func writeOrigin(b *strings.Builder, th *theme, o *verify.Origin) {
 	if o.Secret != "" {
 		row("secret", Safe(o.Secret))
 	}
-	row("keys", o.KeysText())
+	row("keys", Safe(o.KeysText()))
 	for _, n := range o.Notes {
 		row("note", th.dim.Render(Safe(n)))
 	}
