@@ -122,7 +122,8 @@ person enters a code and approves or denies it).
 
 Exit status: 0 after Ctrl-C, 2 usage error, 3 cannot listen.`,
 		Example: `  jwtrace authority serve
-  URL=$(jwtrace authority serve --addr 127.0.0.1:0 --auto-approve alice &)
+  jwtrace authority serve --addr 127.0.0.1:0 --auto-approve alice > authority.url &
+  until [ -s authority.url ]; do sleep 1; done; URL=$(head -1 authority.url)
   jwtrace authority serve --client 'orders:s3cret' --user 'bob,name=Bob,email=bob@example.com'
   jwtrace authority serve --issuer https://login.example.com/tenant/v2.0 --ttl 5m --access-token-typ JWT`,
 		Args: requireNoArgs,

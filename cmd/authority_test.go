@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -356,4 +358,43 @@ func TestAuthorityServeChecksTheHost(t *testing.T) {
 		}
 	}
 	srv.stop(t)
+}
+
+// The serve help's example of starting the authority in the background
+// and reading its URL must work in a shell (command substitution of a
+// background job waits for it to exit: forever).
+func TestAuthorityServeHelpExampleRuns(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	if _, err := exec.LookPath("jwtrace"); err != nil {
+		t.Skip("jwtrace is not on PATH (TestMain puts it there)")
+	}
+	var lines []string
+	for _, l := range strings.Split(newAuthorityServeCmd(ui.System(), time.Now).Example, "\n") {
+		l = strings.TrimSpace(l)
+		if len(lines) > 0 || strings.Contains(l, "--auto-approve alice") {
+			lines = append(lines, l)
+		}
+		if len(lines) > 0 && strings.Contains(l, "URL=") {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatal("no example with --auto-approve alice and URL=")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, sh, "-c", strings.Join(lines, "\n")+"\nkill $!\necho \"$URL\"")
+	c.Dir = t.TempDir()
+	c.Env = append(os.Environ(), "JWTRACE_AUTHORITY_DIR="+t.TempDir())
+	c.WaitDelay = time.Second
+	out, err := c.Output()
+	if ctx.Err() != nil {
+		t.Fatalf("the example did not finish within 15s:\n%s", strings.Join(lines, "\n"))
+	}
+	if err != nil || !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*\n$`).Match(out) {
+		t.Fatalf("the example printed %q (%v):\n%s", out, err, strings.Join(lines, "\n"))
+	}
 }
