@@ -45,6 +45,9 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	brief := *v
+	brief.brief = true
+	v = &brief
 	type item struct {
 		line    int
 		token   string
