@@ -56,7 +56,9 @@ Exit status: 0 success, 1 check failed, 2 usage or input error, 3 could not
 complete (network), 4 login denied or expired, 130 interrupted.`,
 		Example: `  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
   pbpaste | jwtrace decode
-  jwtrace decode --json --file response.json | jq .claims.aud`,
+  jwtrace verify --authority https://login.microsoftonline.com/$TENANT/v2.0 --audience api://workouts "$TOKEN"
+  jwtrace authority serve --auto-approve alice &
+  TOKEN=$(jwtrace login --authority http://127.0.0.1:9400 --client-id jwtrace)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Version is computed when --version is asked, not at start-up.
