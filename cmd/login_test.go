@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,32 +27,6 @@ func withBrowser(t *testing.T, open func(string) error) {
 	saved := openBrowser
 	openBrowser = open
 	t.Cleanup(func() { openBrowser = saved })
-}
-
-// pressOnDevicePage plays the person at the authority's device page.
-func pressOnDevicePage(t *testing.T, complete, action string) error {
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-	resp, err := hc.Get(complete)
-	if err != nil {
-		return err
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	field := func(name string) string {
-		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindSubmatch(page)
-		if m == nil {
-			t.Errorf("no %s on the device page:\n%s", name, page)
-			return ""
-		}
-		return string(m[1])
-	}
-	form := url.Values{"csrf": {field("csrf")}, "user_code": {field("user_code")}, "action": {action}, "user": {"alice"}}
-	resp, err = hc.PostForm(complete, form)
-	if err == nil {
-		resp.Body.Close()
-	}
-	return err
 }
 
 func TestLoginDeviceFlowEndToEnd(t *testing.T) {
@@ -201,7 +172,7 @@ func TestLogoutWithoutACacheDirectory(t *testing.T) {
 
 func TestLoginDeniedExitsFour(t *testing.T) {
 	srv := authoritytest.Start(t)
-	withBrowser(t, func(u string) error { return pressOnDevicePage(t, u, "deny") })
+	withBrowser(t, func(u string) error { authoritytest.Decide(t, u, "deny", "alice"); return nil })
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
 	if r.code != ExitDenied || !strings.Contains(r.errOut, "jwtrace: the login was denied") || r.out != "" {
 		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.out, r.errOut)

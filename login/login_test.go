@@ -7,11 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,38 +63,6 @@ func newClient(t *testing.T, now func() time.Time) (*Client, *counter, *[]Prompt
 	}
 	c.Prompt = func(p Prompt) { prompts = append(prompts, p) }
 	return c, cnt, &prompts
-}
-
-// devicePage answers the authority's device page as a person would: open
-// the complete verification URL, then press Approve or Deny.
-func devicePage(t *testing.T, complete, action string) {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-	resp, err := hc.Get(complete)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
-	code := regexp.MustCompile(`name="user_code" value="([^"]+)"`).FindSubmatch(page)
-	action_ := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindSubmatch(page)
-	if csrf == nil || code == nil || action_ == nil {
-		t.Fatalf("no approval form on %s:\n%s", complete, page)
-	}
-	target, _ := url.Parse(complete)
-	ref, _ := url.Parse(string(action_[1]))
-	resp, err = hc.PostForm(target.ResolveReference(ref).String(), url.Values{
-		"csrf": {string(csrf[1])}, "user_code": {string(code[1])}, "action": {action}, "user": {"alice"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: status %d", action, resp.StatusCode)
-	}
 }
 
 func claimsOf(t *testing.T, tok string) *decode.Object {
@@ -172,7 +137,7 @@ func TestDeviceLoginDeniedAndExpired(t *testing.T) {
 	t.Run("a person denies on the device page", func(t *testing.T) {
 		srv := authoritytest.Start(t)
 		c, _, _ := newClient(t, nil)
-		c.Prompt = func(p Prompt) { devicePage(t, p.VerificationURIComplete, "deny") }
+		c.Prompt = func(p Prompt) { authoritytest.Decide(t, p.VerificationURIComplete, "deny", "alice") }
 		_, err := c.Login(context.Background(), &Request{Authority: srv.Issuer, ClientID: authority.DefaultPublicClient})
 		var de *DeniedError
 		if !errors.As(err, &de) || de.Code != "access_denied" {
@@ -185,7 +150,7 @@ func TestDeviceLoginDeniedAndExpired(t *testing.T) {
 	t.Run("a person approves on the device page", func(t *testing.T) {
 		srv := authoritytest.Start(t)
 		c, _, _ := newClient(t, nil)
-		c.Prompt = func(p Prompt) { devicePage(t, p.VerificationURIComplete, "approve") }
+		c.Prompt = func(p Prompt) { authoritytest.Decide(t, p.VerificationURIComplete, "approve", "alice") }
 		tok, err := c.Login(context.Background(), &Request{Authority: srv.Issuer, ClientID: authority.DefaultPublicClient})
 		if err != nil || tok.AccessToken == "" {
 			t.Fatalf("%v %+v", err, tok)

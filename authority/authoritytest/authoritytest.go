@@ -12,7 +12,13 @@ package authoritytest
 
 import (
 	"context"
+	"html"
+	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -185,4 +191,47 @@ func (l *testLog) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	l.t.Log("authority: " + strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// Decide plays the person at the authority's device page: it opens
+// verificationURL (normally verification_uri_complete, which carries the
+// user code), then presses "approve" (as user, e.g. "alice") or "deny".
+// It fails the test if the page has no approval form.
+func Decide(t testing.TB, verificationURL, action, user string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	resp, err := hc.Get(verificationURL)
+	if err != nil {
+		t.Errorf("authoritytest: %v", err)
+		return
+	}
+	page, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	field := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindSubmatch(page)
+		if m == nil {
+			t.Errorf("authoritytest: no %s on the device page:\n%s", name, page)
+			return ""
+		}
+		return html.UnescapeString(string(m[1]))
+	}
+	action_ := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindSubmatch(page)
+	if action_ == nil {
+		t.Errorf("authoritytest: no form on the device page:\n%s", page)
+		return
+	}
+	base, _ := url.Parse(verificationURL)
+	target, _ := url.Parse(html.UnescapeString(string(action_[1])))
+	resp, err = hc.PostForm(base.ResolveReference(target).String(), url.Values{
+		"csrf": {field("csrf")}, "user_code": {field("user_code")}, "action": {action}, "user": {user},
+	})
+	if err != nil {
+		t.Errorf("authoritytest: %v", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("authoritytest: %s on the device page: status %d", action, resp.StatusCode)
+	}
 }
