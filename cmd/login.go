@@ -167,7 +167,6 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		Fetcher: opts.http.fetcher(s, hc, opts.now),
 		Now:     opts.now,
 		Prompt:  func(p login.Prompt) { devicePrompt(s, p, !opts.noBrowser) },
-		Waiting: func(left time.Duration) {},
 	}
 	if dir := cacheDir(s); dir != "" {
 		c.Cache = &login.Cache{Dir: filepath.Join(dir, "tokens")}

@@ -52,9 +52,6 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 	})
 	backoff := time.Duration(da.Interval) * time.Second
 	for {
-		if c.Waiting != nil {
-			c.Waiting(time.Until(da.Expiry))
-		}
 		t, err := cfg.DeviceAccessToken(ctx, da, opts...)
 		if err == nil {
 			return fromOAuth2(t, "login"), nil

@@ -95,8 +95,6 @@ type Client struct {
 	// Prompt is called once the device code is known; it shows the code
 	// and may open a browser. Required for the device grant.
 	Prompt func(Prompt)
-	// Waiting is called before each poll with the time left; optional.
-	Waiting func(left time.Duration)
 }
 
 // DeniedError is a device login that a person denied or let expire
