@@ -224,6 +224,9 @@ func valueEnd(b []byte, i int) int {
 // jsonString decodes a JSON string literal.
 func jsonString(lit []byte) string {
 	if bytes.IndexByte(lit, '\\') < 0 {
+		if name, ok := commonNames[string(lit[1:len(lit)-1])]; ok {
+			return name // no allocation for the names every token has
+		}
 		return string(lit[1 : len(lit)-1])
 	}
 	var s string
@@ -361,3 +364,15 @@ func ParseObject(data []byte) (obj *Object, duplicates []string, err error) {
 // JSONDepth is the deepest nesting of arrays and objects in data (which
 // need not be valid JSON); strings are skipped.
 func JSONDepth(data []byte) int { return depth(data) }
+
+// commonNames are header and claim names shared by one string each.
+// (A map lookup with string(b) as the key does not allocate.)
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"alg", "kid", "typ", "cty", "crit", "jku", "jwk", "x5u", "x5c", "x5t", "enc", "zip",
+		"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "scp", "scope", "tid", "oid", "ver", "nonce", "name",
+		"email", "email_verified", "preferred_username", "client_id", "roles", "groups", "auth_time", "at_hash", "sid", "acr", "amr", "appid", "upn"} {
+		m[n] = n
+	}
+	return m
+}()
