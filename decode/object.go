@@ -224,7 +224,7 @@ func valueEnd(b []byte, i int) int {
 // jsonString decodes a JSON string literal.
 func jsonString(lit []byte) string {
 	if bytes.IndexByte(lit, '\\') < 0 {
-		if name, ok := commonNames[string(lit[1:len(lit)-1])]; ok {
+		if name, ok := commonName(lit[1 : len(lit)-1]); ok {
 			return name // no allocation for the names every token has
 		}
 		return string(lit[1 : len(lit)-1])
@@ -365,14 +365,90 @@ func ParseObject(data []byte) (obj *Object, duplicates []string, err error) {
 // need not be valid JSON); strings are skipped.
 func JSONDepth(data []byte) int { return depth(data) }
 
-// commonNames are header and claim names shared by one string each.
-// (A map lookup with string(b) as the key does not allocate.)
-var commonNames = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range []string{"alg", "kid", "typ", "cty", "crit", "jku", "jwk", "x5u", "x5c", "x5t", "enc", "zip",
-		"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "scp", "scope", "tid", "oid", "ver", "nonce", "name",
-		"email", "email_verified", "preferred_username", "client_id", "roles", "groups", "auth_time", "at_hash", "sid", "acr", "amr", "appid", "upn"} {
-		m[n] = n
+// commonName returns the shared string for the header and claim names every
+// token has, without allocating (a switch on string(b) does not copy b).
+func commonName(b []byte) (string, bool) {
+	switch string(b) {
+	case "alg":
+		return "alg", true
+	case "kid":
+		return "kid", true
+	case "typ":
+		return "typ", true
+	case "cty":
+		return "cty", true
+	case "crit":
+		return "crit", true
+	case "jku":
+		return "jku", true
+	case "jwk":
+		return "jwk", true
+	case "x5u":
+		return "x5u", true
+	case "x5c":
+		return "x5c", true
+	case "x5t":
+		return "x5t", true
+	case "enc":
+		return "enc", true
+	case "zip":
+		return "zip", true
+	case "iss":
+		return "iss", true
+	case "sub":
+		return "sub", true
+	case "aud":
+		return "aud", true
+	case "exp":
+		return "exp", true
+	case "nbf":
+		return "nbf", true
+	case "iat":
+		return "iat", true
+	case "jti":
+		return "jti", true
+	case "azp":
+		return "azp", true
+	case "scp":
+		return "scp", true
+	case "scope":
+		return "scope", true
+	case "tid":
+		return "tid", true
+	case "oid":
+		return "oid", true
+	case "ver":
+		return "ver", true
+	case "nonce":
+		return "nonce", true
+	case "name":
+		return "name", true
+	case "email":
+		return "email", true
+	case "email_verified":
+		return "email_verified", true
+	case "preferred_username":
+		return "preferred_username", true
+	case "client_id":
+		return "client_id", true
+	case "roles":
+		return "roles", true
+	case "groups":
+		return "groups", true
+	case "auth_time":
+		return "auth_time", true
+	case "at_hash":
+		return "at_hash", true
+	case "sid":
+		return "sid", true
+	case "acr":
+		return "acr", true
+	case "amr":
+		return "amr", true
+	case "appid":
+		return "appid", true
+	case "upn":
+		return "upn", true
 	}
-	return m
-}()
+	return "", false
+}
