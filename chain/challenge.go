@@ -7,10 +7,6 @@ import (
 
 // Challenge is one authentication challenge from a WWW-Authenticate header
 // (RFC 9110 §11.6.1, RFC 6750 §3).
-//
-// Because it has an Error method, *Challenge satisfies the error interface:
-// fmt's %v and %s print a *Challenge as its error code, not as String().
-// Call String() explicitly to print what the server said.
 type Challenge struct {
 	Scheme  string            // as sent, e.g. "Bearer", "DPoP", "Basic"
 	Token68 string            // for schemes like Negotiate/Basic that carry a token68 instead of params
@@ -290,9 +286,10 @@ func (c *Challenge) Param(name string) string {
 	return c.Params[strings.ToLower(name)]
 }
 
-// Error returns the "error" param (RFC 6750 §3.1), such as "invalid_token".
-// It makes *Challenge an error: see the type's doc.
-func (c *Challenge) Error() string { return c.Param("error") }
+// ErrorCode returns the "error" param (RFC 6750 §3.1), such as
+// "invalid_token". (Not Error: that would make *Challenge an error, and
+// fmt would print only the code.)
+func (c *Challenge) ErrorCode() string { return c.Param("error") }
 
 // Description returns the "error_description" param.
 func (c *Challenge) Description() string { return c.Param("error_description") }

@@ -274,7 +274,7 @@ func TestChallengeAccessors(t *testing.T) {
 		`error_description="needs \"orders.write\"", scope="orders.read orders.write", ERROR_URI="https://e/x"`}))
 	for _, tc := range []struct{ got, want string }{
 		{c.Realm(), "api"},
-		{c.Error(), "insufficient_scope"},
+		{c.ErrorCode(), "insufficient_scope"},
 		{c.Description(), `needs "orders.write"`},
 		{c.Scope(), "orders.read orders.write"},
 		{c.ErrorURI(), "https://e/x"},
@@ -287,13 +287,13 @@ func TestChallengeAccessors(t *testing.T) {
 	}
 
 	var none *Challenge
-	for _, s := range []string{none.Realm(), none.Error(), none.Description(), none.Scope(), none.ErrorURI(), none.Param("x"), none.String()} {
+	for _, s := range []string{none.Realm(), none.ErrorCode(), none.Description(), none.Scope(), none.ErrorURI(), none.Param("x"), none.String()} {
 		if s != "" {
 			t.Errorf("nil challenge gave %q", s)
 		}
 	}
 	bare := &Challenge{Scheme: "Bearer"}
-	if bare.Error() != "" || bare.Realm() != "" {
+	if bare.ErrorCode() != "" || bare.Realm() != "" {
 		t.Error("challenge without params gave a param")
 	}
 }
@@ -410,7 +410,7 @@ func BenchmarkParseChallenges(b *testing.B) {
 	b.SetBytes(int64(len(header[0])))
 	b.ReportAllocs()
 	for b.Loop() {
-		if Bearer(ParseChallenges(header)).Error() != "invalid_token" {
+		if Bearer(ParseChallenges(header)).ErrorCode() != "invalid_token" {
 			b.Fatal("wrong parse")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/ui"
@@ -82,6 +83,16 @@ not be reached, 4 the login was denied or expired, 130 interrupted.`,
 // bind adds the flags that name a login, shared by login and token.
 func (opts *loginOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
+	opts.bindRequest(f)
+	f.BoolVar(&opts.idToken, "id-token", false, "print the ID token instead of the access token")
+	f.BoolVar(&opts.json, "json", false, "print the whole response as JSON, with decoded summaries")
+	opts.http.bind(f)
+	_ = cmd.RegisterFlagCompletionFunc("grant", cobra.FixedCompletions([]string{login.GrantDevice, login.GrantClientCredentials}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// bindRequest binds the flags that say which token to get: what chain
+// --login shares with login and token.
+func (opts *loginOptions) bindRequest(f *pflag.FlagSet) {
 	f.StringVar(&opts.req.Authority, "authority", "", "the issuer `URL`; its discovery document names the endpoints")
 	f.StringVar(&opts.req.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint `URL` (without discovery)")
 	f.StringVar(&opts.req.TokenEndpoint, "token-endpoint", "", "token endpoint `URL` (without discovery)")
@@ -92,10 +103,6 @@ func (opts *loginOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&opts.req.Resource, "resource", "", "send resource=`URI` (RFC 8707, AD FS)")
 	f.StringArrayVar(&opts.params, "param", nil, "send an extra parameter `K=V` (repeatable)")
 	f.StringVar(&opts.req.Grant, "grant", login.GrantDevice, "`GRANT`: device or client-credentials")
-	f.BoolVar(&opts.idToken, "id-token", false, "print the ID token instead of the access token")
-	f.BoolVar(&opts.json, "json", false, "print the whole response as JSON, with decoded summaries")
-	opts.http.bind(f)
-	_ = cmd.RegisterFlagCompletionFunc("grant", cobra.FixedCompletions([]string{login.GrantDevice, login.GrantClientCredentials}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 func newTokenCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
@@ -125,52 +132,17 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	req := &opts.req
-	if req.ClientID == "" {
-		req.ClientID = s.Getenv("JWTRACE_CLIENT_ID")
+	c, err := opts.prepare()
+	if err != nil {
+		return err
 	}
-	if req.ClientSecret == "" && req.Grant == login.GrantClientCredentials {
-		// The variable is for CI's client credentials; a device login with
-		// a public client must not pick up a secret meant for another job.
-		req.ClientSecret = s.Getenv("JWTRACE_CLIENT_SECRET")
-	}
-	for _, sc := range opts.scopes {
-		req.Scopes = append(req.Scopes, strings.Fields(sc)...)
-	}
-	req.Params = url.Values{}
-	for _, p := range opts.params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return &usageError{fmt.Errorf("--param %q: want K=V", p)}
-		}
-		req.Params.Add(k, v)
-	}
-	if req.Authority == "" && req.TokenEndpoint == "" {
-		return &usageError{errors.New("no authority: give --authority URL (or --token-endpoint and --device-endpoint)")}
-	}
-	if req.Authority != "" {
-		if _, err := checkURLFlag("--authority", req.Authority, opts.http.allowHTTP); err != nil {
-			return err
-		}
-	}
+	c.Prompt = func(p login.Prompt) { devicePrompt(s, p, !opts.noBrowser) }
 	if opts.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.timeout)
 		defer cancel()
 	}
-	hc, err := opts.http.client(s, 30*time.Second)
-	if err != nil {
-		return err
-	}
-	c := &login.Client{
-		HTTP:    hc,
-		Fetcher: opts.http.fetcher(s, hc, opts.now),
-		Now:     opts.now,
-		Prompt:  func(p login.Prompt) { devicePrompt(s, p, !opts.noBrowser) },
-	}
-	if dir := cacheDir(s); dir != "" {
-		c.Cache = &login.Cache{Dir: filepath.Join(dir, "tokens")}
-	}
+	req := &opts.req
 	tok, err := c.Login(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && opts.timeout > 0 && ctx.Err() != nil {
@@ -192,6 +164,49 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 	_, err = fmt.Fprintln(s.Out, out)
 	return err
+}
+
+// prepare completes the request from the flags and the environment, checks
+// it, and builds the client (with the token cache).
+func (opts *loginOptions) prepare() (*login.Client, error) {
+	s := opts.streams
+	req := &opts.req
+	if req.ClientID == "" {
+		req.ClientID = s.Getenv("JWTRACE_CLIENT_ID")
+	}
+	if req.ClientSecret == "" && req.Grant == login.GrantClientCredentials {
+		// The variable is for CI's client credentials; a device login with
+		// a public client must not pick up a secret meant for another job.
+		req.ClientSecret = s.Getenv("JWTRACE_CLIENT_SECRET")
+	}
+	for _, sc := range opts.scopes {
+		req.Scopes = append(req.Scopes, strings.Fields(sc)...)
+	}
+	req.Params = url.Values{}
+	for _, p := range opts.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, &usageError{fmt.Errorf("--param %q: want K=V", p)}
+		}
+		req.Params.Add(k, v)
+	}
+	if req.Authority == "" && req.TokenEndpoint == "" {
+		return nil, &usageError{errors.New("no authority: give --authority URL (or --token-endpoint and --device-endpoint)")}
+	}
+	if req.Authority != "" {
+		if _, err := checkURLFlag("--authority", req.Authority, opts.http.allowHTTP); err != nil {
+			return nil, err
+		}
+	}
+	hc, err := opts.http.client(s, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now}
+	if dir := cacheDir(s); dir != "" {
+		c.Cache = &login.Cache{Dir: filepath.Join(dir, "tokens")}
+	}
+	return c, nil
 }
 
 // timeoutError is a --timeout that ran out (exit 3).

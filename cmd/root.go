@@ -75,6 +75,7 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	root.AddCommand(
 		newDecodeCmd(s, now),
 		newVerifyCmd(s, now),
+		newChainCmd(s, now),
 		newLoginCmd(s, now),
 		newLogoutCmd(s),
 		newTokenCmd(s, now),

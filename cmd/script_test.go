@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/jwtrace/jwtrace/authority"
+	"github.com/jwtrace/jwtrace/internal/resource"
 )
 
 // TestMain lets testscript run "jwtrace" as cmd.Main in a child process of
@@ -50,6 +52,13 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"idpproxy":  idpProxy,
 			"authority": startAuthority,
+			"services":  startServices,
+			"envfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: envfile NAME FILE")
+				}
+				ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+			},
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {
 					ts.Fatalf("usage: mkfile NAME SIZE CHAR")
@@ -123,4 +132,31 @@ func startAuthority(ts *testscript.TestScript, neg bool, args []string) {
 	go func() { done <- a.Serve(ctx, ln) }()
 	ts.Defer(func() { cancel(); <-done })
 	ts.Setenv("AUTHORITY", a.Issuer())
+}
+
+// startServices starts loopback services that validate tokens of
+// $AUTHORITY, as in the demo: workouts (api://workouts, calls workout-log
+// with the same token), workout-log (api://workouts), billing
+// (api://billing), and reports, which should demand api://reports but is
+// misconfigured to accept api://workouts. It sets $WORKOUTS, $WORKOUTLOG,
+// $BILLING and $REPORTS.
+func startServices(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: services")
+	}
+	iss := ts.Getenv("AUTHORITY")
+	if iss == "" {
+		ts.Fatalf("services: run authority first")
+	}
+	start := func(env, name, aud, downstream string) string {
+		srv, err := resource.Start(resource.Config{Name: name, Issuer: iss, Audience: aud, Downstream: downstream})
+		ts.Check(err)
+		ts.Defer(func() { srv.Close() })
+		ts.Setenv(env, srv.URL)
+		return srv.URL
+	}
+	log := start("WORKOUTLOG", "workout-log", "api://workouts", "")
+	start("WORKOUTS", "workouts", "api://workouts", log+"/entries")
+	start("BILLING", "billing", "api://billing", "")
+	start("REPORTS", "reports", "api://workouts", "")
 }

@@ -44,13 +44,19 @@ func System() *Streams {
 
 // Getenv looks a variable up in s.Env.
 func (s *Streams) Getenv(key string) string {
+	v, _ := s.LookupEnv(key)
+	return v
+}
+
+// LookupEnv is os.LookupEnv on the streams' environment.
+func (s *Streams) LookupEnv(key string) (string, bool) {
 	for i := len(s.Env) - 1; i >= 0; i-- {
 		kv := s.Env[i]
 		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
-			return kv[len(key)+1:]
+			return kv[len(key)+1:], true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // IsTerminal reports whether w (or r) is a terminal.

@@ -1,0 +1,234 @@
+// Package chain sends one bearer token through a list of services, the way
+// a token is passed from service to service, and reports every hop: what
+// the server answered, its WWW-Authenticate challenge, and whether the
+// rules the hop declares should have accepted the token.
+//
+// It does not import cobra or lipgloss: cmd reads flags and the chain
+// file's path, internal/ui renders the report.
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtrace/jwtrace/verify"
+)
+
+// Hop is one service the token is sent to.
+type Hop struct {
+	// Name is the service's name in the report; it defaults to the URL's
+	// host.
+	Name   string
+	Method string
+	URL    string
+	// Header holds extra request headers. Authorization is jwtrace's: a
+	// hop may not set it.
+	Header http.Header
+	// Body is sent as the request body.
+	Body []byte
+	// Expect lists the statuses the hop should answer; empty means any 2xx.
+	Expect []int
+	// Rules are what the hop declares it enforces; nil when it declares
+	// none (then jwtrace makes no prediction).
+	Rules *Rules
+}
+
+// Rules are a hop's declared validation rules and where its keys come
+// from.
+type Rules struct {
+	// Authority is the issuer whose discovery document gives the keys (and
+	// the issuer rule, when Issuers is empty).
+	Authority string
+	// JWKSURL gives the keys without discovery.
+	JWKSURL   string
+	Issuers   []string
+	Tenants   []string
+	Audiences []string
+	Algs      []string
+	Scopes    []string
+	Typ       string
+	Require   []verify.Requirement
+	Leeway    time.Duration
+	// AllowNoExp accepts a token without exp.
+	AllowNoExp bool
+}
+
+// Declared reports whether the rules say anything a prediction can use:
+// where the keys come from.
+func (r *Rules) Declared() bool { return r != nil && (r.Authority != "" || r.JWKSURL != "") }
+
+// verifyRules turns the declared rules into verify's. An issuer or
+// audience the hop does not declare is not checked (the hop declared
+// nothing about it), and the prediction says so.
+func (r *Rules) verifyRules(discoveredIssuer string) verify.Rules {
+	v := verify.Rules{
+		Issuers:    r.Issuers,
+		Tenants:    r.Tenants,
+		Audiences:  r.Audiences,
+		Algs:       r.Algs,
+		Scopes:     r.Scopes,
+		Typ:        r.Typ,
+		Require:    r.Require,
+		Leeway:     r.Leeway,
+		AllowNoExp: r.AllowNoExp,
+	}
+	if len(v.Issuers) == 0 {
+		if discoveredIssuer != "" {
+			v.Issuers = []string{discoveredIssuer}
+		} else {
+			v.SkipIssuer = true
+		}
+	}
+	v.SkipAudience = len(v.Audiences) == 0
+	return v
+}
+
+// Label is the hop's name, or its URL's host and path.
+func (h *Hop) Label() string {
+	if h.Name != "" {
+		return h.Name
+	}
+	return h.URL
+}
+
+// HopError is a hop that cannot be sent (a usage error): its index is
+// 1-based.
+type HopError struct {
+	Index int
+	Name  string
+	Err   error
+}
+
+func (e *HopError) Error() string {
+	who := "hop " + strconv.Itoa(e.Index)
+	if e.Name != "" {
+		who += " (" + e.Name + ")"
+	}
+	return who + ": " + e.Err.Error()
+}
+
+func (e *HopError) Unwrap() error { return e.Err }
+
+// MaxHops bounds a chain: a file or an argument list longer than this is a
+// mistake, not a chain.
+const MaxHops = 1000
+
+// Check validates hops before anything is sent: URLs (plain http only to
+// loopback unless allowHTTP), methods, headers, expected statuses and rules.
+func Check(hops []Hop, allowHTTP bool) error {
+	if len(hops) == 0 {
+		return errors.New("no hop: give service URLs as arguments or a chain file with --file")
+	}
+	if len(hops) > MaxHops {
+		return fmt.Errorf("%d hops; a chain may have at most %d", len(hops), MaxHops)
+	}
+	for i := range hops {
+		if err := hops[i].check(allowHTTP); err != nil {
+			return &HopError{Index: i + 1, Name: hops[i].Name, Err: err}
+		}
+	}
+	return nil
+}
+
+func (h *Hop) check(allowHTTP bool) error {
+	if h.URL == "" {
+		return errors.New("url is missing")
+	}
+	if _, err := verify.CheckURL(h.URL, allowHTTP); err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	if h.Method == "" {
+		h.Method = http.MethodGet
+	}
+	if !validToken(h.Method) {
+		return fmt.Errorf("method %q is not an HTTP method", h.Method)
+	}
+	h.Method = strings.ToUpper(h.Method)
+	for name, values := range h.Header {
+		if !validToken(name) {
+			return fmt.Errorf("header name %q is not valid", name)
+		}
+		if strings.EqualFold(name, "Authorization") {
+			return errors.New("the Authorization header is jwtrace's: it carries the token (give the token with --token)")
+		}
+		for _, v := range values {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return fmt.Errorf("header %s: a value may not hold a line break or NUL", name)
+			}
+		}
+	}
+	for _, s := range h.Expect {
+		if s < 100 || s > 599 {
+			return fmt.Errorf("expected status %d is not an HTTP status", s)
+		}
+	}
+	if r := h.Rules; r != nil {
+		if r.Authority != "" {
+			if _, err := verify.CheckURL(r.Authority, allowHTTP); err != nil {
+				return fmt.Errorf("rules: authority: %w", err)
+			}
+		}
+		if r.JWKSURL != "" {
+			if _, err := verify.CheckURL(r.JWKSURL, allowHTTP); err != nil {
+				return fmt.Errorf("rules: jwks_url: %w", err)
+			}
+		}
+		if !r.Declared() && (len(r.Issuers) > 0 || len(r.Audiences) > 0 || len(r.Scopes) > 0 || len(r.Algs) > 0 || r.Typ != "" || len(r.Require) > 0) {
+			return errors.New("rules: say where the hop's keys come from (authority or jwks_url), or jwtrace cannot predict its answer")
+		}
+		vr := r.verifyRules("")
+		if r.Authority != "" && len(vr.Issuers) == 0 {
+			vr.Issuers, vr.SkipIssuer = []string{r.Authority}, false
+		}
+		if r.Declared() {
+			if err := vr.Check(); err != nil {
+				return fmt.Errorf("rules: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// validToken reports whether s is an RFC 9110 token (a method or a header
+// name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// ParseHeader parses a curl-style "Name: value" header.
+func ParseHeader(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || !validToken(name) {
+		return "", "", fmt.Errorf("%q: want \"Name: value\"", s)
+	}
+	return textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value), nil
+}
+
+// Expected reports whether status is what the hop should answer.
+func (h *Hop) Expected(status int) bool {
+	if len(h.Expect) == 0 {
+		return status >= 200 && status <= 299
+	}
+	for _, s := range h.Expect {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}

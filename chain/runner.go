@@ -1,0 +1,619 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/verify"
+)
+
+// Verdict is what a hop's server did with the token.
+type Verdict string
+
+const (
+	// Accepted: a 2xx or 3xx answer.
+	Accepted Verdict = "accepted"
+	// Rejected: 401 or 403.
+	Rejected Verdict = "rejected"
+	// Failed: another 4xx or 5xx; whether the token was accepted is not
+	// known (a service whose downstream call failed answers 502).
+	Failed Verdict = "failed"
+	// Redirected: the server redirected to another host; jwtrace did not
+	// follow, so the token was not sent there.
+	Redirected Verdict = "redirected"
+	// The request got no HTTP answer.
+	Refused  Verdict = "refused"
+	Timeout  Verdict = "timeout"
+	TLSError Verdict = "tls"
+	Error    Verdict = "error"
+	// NotSent: an earlier hop failed and --stop-on-failure was given.
+	NotSent Verdict = "not_sent"
+)
+
+// Answered reports whether the server answered with an HTTP status.
+func (v Verdict) Answered() bool {
+	return v == Accepted || v == Rejected || v == Failed || v == Redirected
+}
+
+// Result is one hop's outcome.
+type Result struct {
+	Index  int    `json:"index"`
+	Name   string `json:"name,omitempty"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Status is the HTTP status, 0 without an answer.
+	Status int `json:"status"`
+	// Latency is from sending the request to the end of the (bounded)
+	// body.
+	Latency   time.Duration `json:"-"`
+	LatencyMS float64       `json:"latency_ms"`
+	Verdict   Verdict       `json:"verdict"`
+	// Expected is the statuses the hop should answer (empty: any 2xx), and
+	// AsExpected whether it did.
+	Expected   []int `json:"expected_status"`
+	AsExpected bool  `json:"as_expected"`
+	// Error says why there is no answer.
+	Error string `json:"error,omitempty"`
+	// Challenge is the Bearer (or DPoP) challenge of WWW-Authenticate;
+	// WWWAuthenticate the header values as sent.
+	Challenge       *Challenge `json:"-"`
+	WWWAuthenticate []string   `json:"www_authenticate,omitempty"`
+	// Redirects are the same-host redirects followed; BlockedRedirect a
+	// redirect to another host, not followed.
+	Redirects       []string `json:"redirects,omitempty"`
+	BlockedRedirect string   `json:"blocked_redirect,omitempty"`
+	// Body is the first bytes of a failing response, with --show-body;
+	// BodyTruncated says there was more.
+	Body          string `json:"body,omitempty"`
+	BodyTruncated bool   `json:"body_truncated,omitempty"`
+	// Prediction is what the hop's declared rules say; nil when it
+	// declares none.
+	Prediction *Prediction `json:"prediction"`
+	// Agrees compares the prediction with the server's verdict; nil when
+	// there is nothing to compare.
+	Agrees *bool `json:"agrees"`
+	// Cause names the claim most likely at fault when the hop rejected the
+	// token (or the prediction disagrees).
+	Cause *Cause `json:"cause,omitempty"`
+}
+
+// Prediction is verify's answer under a hop's declared rules.
+type Prediction struct {
+	Accept  bool   `json:"accept"`
+	Summary string `json:"summary"`
+	// Failed names the failed checks; Checks are all of them.
+	Failed []string       `json:"failed"`
+	Checks []verify.Check `json:"checks,omitempty"`
+	// Error is set when no prediction could be made (the keys could not be
+	// fetched); Accept is then false and means nothing.
+	Error string `json:"error,omitempty"`
+}
+
+// Cause is the claim most likely at fault.
+type Cause struct {
+	// Claim is a claim name (aud, iss, exp, nbf, iat, scp, typ) or
+	// "signature".
+	Claim  string `json:"claim"`
+	Detail string `json:"detail"`
+	// Hint suggests a fix, when verify has one.
+	Hint string `json:"hint,omitempty"`
+	// From says how jwtrace knows: "rules" (the hop's declared rules),
+	// "server" (its WWW-Authenticate), or "token" (the token alone).
+	From string `json:"from"`
+}
+
+// Runner sends a token through hops.
+type Runner struct {
+	// Client sends the requests. Its CheckRedirect is replaced: only
+	// redirects to the same scheme, host and port are followed.
+	Client *http.Client
+	// Token is the bearer token.
+	Token string
+	// Fetcher loads the keys of hops that declare rules; nil makes no
+	// predictions.
+	Fetcher *verify.Fetcher
+	// Now is the moment tokens are evaluated at; nil is time.Now.
+	Now func() time.Time
+	// BodyBytes is how much of a failing response's body to keep (0:
+	// none).
+	BodyBytes int
+	// StopOnFailure marks the hops after the first unexpected answer as
+	// not sent.
+	StopOnFailure bool
+
+	mu   sync.Mutex
+	keys map[string]keyEntry
+}
+
+type keyEntry struct {
+	keys   *verify.KeySet
+	issuer string
+	err    error
+}
+
+// drainBytes is how much of a body is read, besides what is kept, so that
+// the connection can be reused; a longer body closes the connection.
+const drainBytes = 64 << 10
+
+// maxRedirects bounds same-host redirects per hop.
+const maxRedirects = 5
+
+// Run sends the token through every hop in order, calling each (if not
+// nil) as each hop finishes, and returns the report.
+func (r *Runner) Run(ctx context.Context, hops []Hop, each func(*Result)) *Report {
+	rep := &Report{Hops: make([]*Result, 0, len(hops))}
+	stopped := false
+	for i := range hops {
+		var res *Result
+		if stopped {
+			h := &hops[i]
+			res = &Result{Index: i + 1, Name: h.Name, Method: h.Method, URL: h.URL, Verdict: NotSent, Expected: h.Expect}
+		} else {
+			res = r.Hop(ctx, i+1, &hops[i])
+			if !res.AsExpected && r.StopOnFailure {
+				stopped = true
+			}
+		}
+		rep.Hops = append(rep.Hops, res)
+		if each != nil {
+			each(res)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	rep.finish()
+	return rep
+}
+
+// Hop sends the token to one hop and judges the answer.
+func (r *Runner) Hop(ctx context.Context, index int, h *Hop) *Result {
+	res := &Result{Index: index, Name: h.Name, Method: h.Method, URL: h.URL, Expected: h.Expect}
+	if res.Expected == nil {
+		res.Expected = []int{}
+	}
+	r.send(ctx, h, res)
+	res.LatencyMS = float64(res.Latency.Microseconds()) / 1000
+	res.AsExpected = res.Verdict.Answered() && h.Expected(res.Status)
+	if h.Rules.Declared() {
+		res.Prediction = r.predict(ctx, h.Rules)
+	}
+	r.judge(res)
+	return res
+}
+
+func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
+	var body io.Reader
+	if h.Body != nil {
+		body = bytes.NewReader(h.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, h.Method, h.URL, body)
+	if err != nil {
+		res.Verdict, res.Error = Error, err.Error()
+		return
+	}
+	for name, values := range h.Header {
+		req.Header[name] = values
+	}
+	req.Header.Set("Authorization", "Bearer "+r.Token)
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "jwtrace-chain")
+	}
+	client := *r.Client
+	client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if !sameOrigin(via[0].URL, next.URL) {
+			res.BlockedRedirect = next.URL.Redacted()
+			return http.ErrUseLastResponse
+		}
+		res.Redirects = append(res.Redirects, next.URL.Redacted())
+		return nil
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		res.Latency = time.Since(start)
+		res.Verdict, res.Error = classify(err)
+		return
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+	res.WWWAuthenticate = resp.Header.Values("WWW-Authenticate")
+	if len(res.WWWAuthenticate) > 0 {
+		res.Challenge = Bearer(ParseChallenges(res.WWWAuthenticate))
+	}
+	keep := 0
+	if !h.Expected(resp.StatusCode) {
+		keep = r.BodyBytes
+	}
+	if keep > 0 {
+		buf := make([]byte, keep+1)
+		n, _ := io.ReadFull(resp.Body, buf)
+		res.BodyTruncated = n > keep
+		if n > keep {
+			n = keep
+		}
+		res.Body = r.mask(string(buf[:n]))
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
+	res.Latency = time.Since(start)
+	switch {
+	case res.BlockedRedirect != "":
+		res.Verdict = Redirected
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		res.Verdict = Rejected
+	case resp.StatusCode >= 400:
+		res.Verdict = Failed
+	default:
+		res.Verdict = Accepted
+	}
+}
+
+// mask hides the token wherever a server echoed it.
+func (r *Runner) mask(s string) string {
+	if r.Token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, r.Token, Mask(r.Token))
+}
+
+// sameOrigin reports whether a redirect stays on the scheme, host and port
+// the hop was sent to (an http to https upgrade on the same host is
+// allowed).
+func sameOrigin(from, to *url.URL) bool {
+	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
+		return false
+	}
+	if from.Scheme == to.Scheme {
+		return portOf(from) == portOf(to)
+	}
+	return from.Scheme == "http" && to.Scheme == "https" && from.Port() == "" && to.Port() == ""
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// classify turns a transport error into a verdict and a short reason.
+func classify(err error) (Verdict, string) {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
+		return TLSError, "TLS: " + err.Error()
+	case errors.As(err, &recErr):
+		return TLSError, "TLS: the server did not answer with TLS (is it plain http?)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused, "connection refused: nothing listens there"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return Timeout, "no answer in time"
+	case errors.Is(err, context.Canceled):
+		return Error, "cancelled"
+	case errors.As(err, &dnsErr):
+		return Error, "host not found: " + dnsErr.Name
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return Error, "the server closed the connection"
+	}
+	return Error, err.Error()
+}
+
+// predict verifies the token under the hop's declared rules.
+func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
+	if r.Fetcher == nil {
+		return nil
+	}
+	e := r.loadKeys(ctx, rules)
+	if e.err != nil {
+		return &Prediction{Failed: []string{}, Error: "keys: " + e.err.Error(), Summary: "no prediction: the hop's keys could not be loaded"}
+	}
+	vr := rules.verifyRules(e.issuer)
+	vr.At = r.now()
+	v := &verify.Verifier{Keys: e.keys, Rules: vr}
+	res := v.Verify(ctx, r.Token)
+	return &Prediction{Accept: res.Valid, Summary: res.Summary, Failed: res.Failed, Checks: res.Checks}
+}
+
+// loadKeys loads (once per source) the keys a hop's rules name.
+func (r *Runner) loadKeys(ctx context.Context, rules *Rules) keyEntry {
+	id := rules.Authority + "\x00" + rules.JWKSURL
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.keys[id]; ok {
+		return e
+	}
+	ks, origin, err := r.Fetcher.LoadKeys(ctx, verify.Sources{Authority: rules.Authority, JWKSURL: rules.JWKSURL})
+	e := keyEntry{keys: ks, err: err}
+	if err == nil {
+		e.issuer = origin.Issuer
+		if len(origin.Keys) == 0 {
+			e.err = errors.New("no usable key: " + strings.Join(origin.Notes, "; "))
+		}
+	}
+	if r.keys == nil {
+		r.keys = map[string]keyEntry{}
+	}
+	r.keys[id] = e
+	return e
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// judge compares the prediction with the answer and finds the cause.
+func (r *Runner) judge(res *Result) {
+	p := res.Prediction
+	if p != nil && p.Error == "" && (res.Verdict == Accepted || res.Verdict == Rejected) {
+		agrees := p.Accept == (res.Verdict == Accepted)
+		res.Agrees = &agrees
+	}
+	if res.Verdict == Rejected || (res.Agrees != nil && !*res.Agrees) {
+		res.Cause = r.cause(res)
+	}
+}
+
+// cause names the claim most likely at fault: the first check the hop's
+// rules fail, else what the server's challenge says, else what is wrong
+// with the token on its own (its times).
+func (r *Runner) cause(res *Result) *Cause {
+	if p := res.Prediction; p != nil && p.Error == "" {
+		for _, c := range p.Checks {
+			if c.Status == verify.Fail {
+				return &Cause{Claim: checkClaim(c.Name), Detail: c.Detail, Hint: c.Hint, From: "rules"}
+			}
+		}
+	}
+	if c := res.Challenge; c != nil {
+		if claim := challengeClaim(c); claim != "" {
+			detail := c.Description()
+			if detail == "" {
+				detail = c.ErrorCode()
+			}
+			if claim == "scp" && c.Scope() != "" {
+				detail = "the server requires scope " + c.Scope()
+			}
+			return &Cause{Claim: claim, Detail: detail, From: "server"}
+		}
+	}
+	if tok, err := decode.Parse(r.Token, "token", decode.Options{Now: r.now()}); err == nil {
+		switch tok.Status {
+		case decode.StatusExpired, decode.StatusNotYetValid:
+			claim := "exp"
+			if tok.Status == decode.StatusNotYetValid {
+				claim = "nbf"
+			}
+			return &Cause{Claim: claim, Detail: "the token " + tok.StatusText, From: "token"}
+		}
+	}
+	return nil
+}
+
+// checkClaim maps a verify check to the claim it reads.
+func checkClaim(name string) string {
+	switch name {
+	case verify.CheckIssuer:
+		return "iss"
+	case verify.CheckAudience:
+		return "aud"
+	case verify.CheckExpiry:
+		return "exp"
+	case verify.CheckNotBefore:
+		return "nbf"
+	case verify.CheckIssuedAt:
+		return "iat"
+	case verify.CheckType:
+		return "typ"
+	case verify.CheckScopes:
+		return "scp"
+	case verify.CheckKey, verify.CheckSignature:
+		return "signature"
+	}
+	return name
+}
+
+// challengeClaim guesses the claim a server's challenge complains about.
+func challengeClaim(c *Challenge) string {
+	if strings.EqualFold(c.ErrorCode(), "insufficient_scope") {
+		return "scp"
+	}
+	d := strings.ToLower(c.Description())
+	for _, k := range []struct{ word, claim string }{
+		{"audience", "aud"}, {"aud", "aud"},
+		{"issuer", "iss"}, {"iss", "iss"},
+		{"expired", "exp"}, {"expir", "exp"}, {"lifetime", "exp"},
+		{"not yet valid", "nbf"}, {"not before", "nbf"}, {"nbf", "nbf"},
+		{"signature", "signature"}, {"kid", "signature"}, {"key", "signature"},
+		{"scope", "scp"},
+	} {
+		if strings.Contains(d, k.word) {
+			return k.claim
+		}
+	}
+	return ""
+}
+
+// Mask shortens a token to its first ten and last four characters.
+func Mask(token string) string {
+	if len(token) <= 16 {
+		return strings.Repeat("•", min(len(token), 8))
+	}
+	return token[:10] + "…" + token[len(token)-4:]
+}
+
+// Report is a whole chain's outcome.
+type Report struct {
+	Hops    []*Result `json:"hops"`
+	Summary Summary   `json:"summary"`
+}
+
+// Summary counts the hops and says the outcome in one line.
+type Summary struct {
+	Hops          int `json:"hops"`
+	Accepted      int `json:"accepted"`
+	Rejected      int `json:"rejected"`
+	Failed        int `json:"failed"`
+	Errors        int `json:"errors"`
+	NotSent       int `json:"not_sent"`
+	AsExpected    int `json:"as_expected"`
+	Disagreements int `json:"disagreements"`
+	// OK is true when every hop answered as expected.
+	OK   bool   `json:"ok"`
+	Text string `json:"text"`
+}
+
+func (rep *Report) finish() {
+	s := &rep.Summary
+	s.Hops = len(rep.Hops)
+	var firstBad, firstOff *Result
+	var disagree []*Result
+	for _, h := range rep.Hops {
+		switch {
+		case h.Verdict == Accepted:
+			s.Accepted++
+		case h.Verdict == Rejected:
+			s.Rejected++
+		case h.Verdict == NotSent:
+			s.NotSent++
+		case h.Verdict == Failed:
+			s.Failed++
+		default:
+			s.Errors++
+		}
+		if h.AsExpected {
+			s.AsExpected++
+		} else if firstOff == nil {
+			firstOff = h
+		}
+		if h.Verdict != Accepted && h.Verdict != NotSent && firstBad == nil {
+			firstBad = h
+		}
+		if h.Agrees != nil && !*h.Agrees {
+			s.Disagreements++
+			disagree = append(disagree, h)
+		}
+	}
+	s.OK = s.AsExpected == s.Hops && s.Hops > 0
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d %s accepted the token", s.Accepted, s.Hops, plural(s.Hops, "hop", "hops"))
+	if firstBad != nil {
+		fmt.Fprintf(&b, "; %s %s", hopRef(firstBad), badText(firstBad))
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(&b, "; %d not sent (--stop-on-failure)", s.NotSent)
+	}
+	if len(disagree) > 0 {
+		fmt.Fprintf(&b, "; %s: the server and its declared rules disagree", hopRef(disagree[0]))
+		if len(disagree) > 1 {
+			fmt.Fprintf(&b, " (and %d more)", len(disagree)-1)
+		}
+	}
+	if firstOff != nil && firstOff != firstBad && firstOff.Verdict == Accepted {
+		fmt.Fprintf(&b, "; %s answered %d, not %s", hopRef(firstOff), firstOff.Status, expectText(firstOff.Expected))
+	}
+	b.WriteByte('.')
+	s.Text = b.String()
+}
+
+func hopRef(h *Result) string {
+	if h.Name != "" {
+		return fmt.Sprintf("hop %d (%s)", h.Index, h.Name)
+	}
+	return fmt.Sprintf("hop %d", h.Index)
+}
+
+func badText(h *Result) string {
+	switch h.Verdict {
+	case Rejected:
+		t := "rejected it"
+		if h.Cause != nil {
+			t += ": " + h.Cause.Detail
+		} else if c := h.Challenge; c != nil && c.ErrorCode() != "" {
+			t += ": " + c.ErrorCode()
+		}
+		return t
+	case Failed:
+		return fmt.Sprintf("answered %d", h.Status)
+	case Redirected:
+		return "redirected to another host (not followed; the token was not sent there)"
+	case Refused:
+		return "refused the connection"
+	case Timeout:
+		return "did not answer in time"
+	case TLSError:
+		return "failed TLS: " + strings.TrimPrefix(h.Error, "TLS: ")
+	}
+	return "failed: " + h.Error
+}
+
+func expectText(exp []int) string {
+	if len(exp) == 0 {
+		return "2xx"
+	}
+	parts := make([]string, len(exp))
+	for i, s := range exp {
+		parts[i] = fmt.Sprint(s)
+	}
+	return strings.Join(parts, " or ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// MarshalJSON adds the parsed challenge's fields to a result.
+func (res *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	out := struct {
+		*plain
+		Challenge *challengeJSON `json:"challenge"`
+	}{plain: (*plain)(res)}
+	if c := res.Challenge; c != nil {
+		out.Challenge = &challengeJSON{Scheme: c.Scheme, Error: c.ErrorCode(), Description: c.Description(), Scope: c.Scope(), Realm: c.Realm(), Params: c.Params}
+	}
+	return json.Marshal(out)
+}
+
+type challengeJSON struct {
+	Scheme      string            `json:"scheme"`
+	Error       string            `json:"error,omitempty"`
+	Description string            `json:"error_description,omitempty"`
+	Scope       string            `json:"scope,omitempty"`
+	Realm       string            `json:"realm,omitempty"`
+	Params      map[string]string `json:"params"`
+}

@@ -1,0 +1,377 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrace/jwtrace/chain"
+	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/login"
+	"github.com/jwtrace/jwtrace/verify"
+)
+
+type chainOptions struct {
+	streams *ui.Streams
+	now     func() time.Time
+
+	file    string
+	method  string
+	headers []string
+	data    string
+	expect  []int
+
+	token, tokenFile, tokenEnv string
+	useLogin                   bool
+	login                      loginOptions
+
+	showToken     bool
+	bodyBytes     int
+	stopOnFailure bool
+	json          bool
+	timeout       time.Duration
+	http          httpFlags
+}
+
+// defaultBodyBytes is what --show-body alone keeps of a failing body.
+const defaultBodyBytes = 512
+
+func newChainCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	opts := &chainOptions{streams: s, now: now}
+	opts.login.streams, opts.login.now = s, now
+	opts.login.req.NoPrompt = true
+	cmd := &cobra.Command{
+		Use:   "chain [URL...]",
+		Short: "Send one bearer token through a list of services and report every hop",
+		Long: `Chain sends the same bearer token to each service in turn, the way a token
+is passed from service to service, and reports for each hop: the status, the
+time, the server's WWW-Authenticate challenge (error, error_description,
+scope, realm) and a verdict (accepted, rejected, failed, or an error: refused,
+timeout, TLS).
+
+Hops come from the arguments (with -X, -H, -d and --expect for all of them)
+or from a chain file (--file chain.yaml), where each hop can also declare the
+rules it enforces: issuer, audience, algorithms, scopes, typ, required claims,
+and where its keys come from (authority or jwks_url). For such a hop jwtrace
+predicts the answer with verify's checks and marks loudly a hop where the
+server and its declared rules disagree. When a hop rejects the token, jwtrace
+names the claim most likely at fault.
+
+The token comes from --token (- for stdin), --token-file, --token-env NAME,
+$JWTRACE_TOKEN, stdin, or the login cache with --login and the login flags
+(--authority, --client-id, --scope, ...; like jwtrace token, it never asks a
+person). It is masked in all output unless --show-token. Redirects are
+followed only on the same host: the token is never sent to another one.
+
+Exit status: 0 every hop answered as expected (by default any 2xx), 1 one
+did not, 2 usage or input error.`,
+		Example: `  jwtrace chain --token-file token.jwt http://127.0.0.1:8081/workouts http://127.0.0.1:8083/billing
+  jwtrace chain --file chain.yaml --token-env TOKEN
+  jwtrace token --authority http://127.0.0.1:9400 --client-id jwtrace | jwtrace chain -f chain.yaml
+  jwtrace chain --login --authority http://127.0.0.1:9400 --client-id jwtrace --file chain.yaml --json
+  jwtrace chain -X POST -H 'Content-Type: application/json' -d @entry.json --expect 201 --token-file t.jwt https://api.example/entries`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runChain(cmd.Context(), opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.file, "file", "f", "", "read the hops from the chain `FILE` (YAML)")
+	f.StringVarP(&opts.method, "request", "X", "", "HTTP `METHOD` for the argument hops (default GET)")
+	f.StringArrayVarP(&opts.headers, "header", "H", nil, "add the header `'Name: value'` to the argument hops (repeatable)")
+	f.StringVarP(&opts.data, "data", "d", "", "send `DATA` as the body of the argument hops (@FILE reads a file)")
+	f.IntSliceVar(&opts.expect, "expect", nil, "expected `STATUSES` of the argument hops (default: any 2xx)")
+	f.StringVar(&opts.token, "token", "", "the bearer `TOKEN` (- reads stdin; other users can see arguments in the process list)")
+	f.StringVar(&opts.tokenFile, "token-file", "", "read the token from `FILE` (- for stdin)")
+	f.StringVar(&opts.tokenEnv, "token-env", "", "read the token from the environment variable `NAME`")
+	f.BoolVar(&opts.useLogin, "login", false, "use the token cached by jwtrace login for the login flags (--authority, --client-id, ...)")
+	f.BoolVar(&opts.showToken, "show-token", false, "print the token unmasked")
+	f.IntVar(&opts.bodyBytes, "show-body", 0, "print the first `N` bytes of each unexpected answer's body (--show-body alone: 512)")
+	f.Lookup("show-body").NoOptDefVal = strconv.Itoa(defaultBodyBytes)
+	f.BoolVar(&opts.stopOnFailure, "stop-on-failure", false, "send no more hops after one answers unexpectedly")
+	f.BoolVar(&opts.json, "json", false, "print the report as one JSON object")
+	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on a hop (and a key fetch) after this long")
+	opts.http.bind(f)
+	opts.login.bindRequest(f)
+	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("token-file")
+	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
+	return cmd
+}
+
+func runChain(ctx context.Context, opts *chainOptions, args []string) error {
+	s := opts.streams
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.timeout <= 0 {
+		return &usageError{errors.New("--timeout must be more than 0 (it bounds each hop)")}
+	}
+	if opts.bodyBytes < 0 || opts.bodyBytes > chain.MaxBodyBytes {
+		return &usageError{fmt.Errorf("--show-body takes 1 to %d bytes", chain.MaxBodyBytes)}
+	}
+	hops, err := opts.hops(args)
+	if err != nil {
+		return err
+	}
+	if err := chain.Check(hops, opts.http.allowHTTP); err != nil {
+		return &usageError{err}
+	}
+	client, err := opts.http.client(s, opts.timeout)
+	if err != nil {
+		return err
+	}
+	token, err := opts.bearer(ctx)
+	if err != nil {
+		return err
+	}
+	now := opts.now()
+	r := &chain.Runner{
+		Client:        client,
+		Token:         token,
+		Fetcher:       opts.http.fetcher(s, client, opts.now),
+		Now:           opts.now,
+		BodyBytes:     opts.bodyBytes,
+		StopOnFailure: opts.stopOnFailure,
+	}
+	var rep *chain.Report
+	if opts.json {
+		rep = r.Run(ctx, hops, nil)
+		out := chainJSON{Token: chainToken(token, opts.showToken, now), Hops: rep.Hops, Summary: rep.Summary}
+		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
+			return err
+		}
+	} else {
+		p := s.Printer(s.Out)
+		masked := chain.Mask(token)
+		if opts.showToken {
+			masked = token
+		}
+		table := p.ChainHeader(ui.ChainView{Token: tokenLine(token, now), Masked: masked, ShowToken: opts.showToken, Hops: hops})
+		rep = r.Run(ctx, hops, func(res *chain.Result) { table.Hop(&hops[res.Index-1], res) })
+		p.ChainSummary(rep)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !rep.Summary.OK {
+		return &silentError{ExitRejected}
+	}
+	return nil
+}
+
+// hops builds the hops from the chain file or the arguments.
+func (opts *chainOptions) hops(args []string) ([]chain.Hop, error) {
+	argFlags := opts.method != "" || len(opts.headers) > 0 || opts.data != "" || len(opts.expect) > 0
+	if opts.file != "" {
+		if len(args) > 0 {
+			return nil, &usageError{errors.New("give the hops either as URL arguments or with --file, not both")}
+		}
+		if argFlags {
+			return nil, &usageError{errors.New("-X, -H, -d and --expect are for URL arguments; in a chain file, set method, headers, body and expect per hop")}
+		}
+		hops, err := chain.LoadFile(opts.file, opts.streams.LookupEnv)
+		if err != nil {
+			var fe *chain.FileError
+			if errors.As(err, &fe) {
+				return nil, &usageError{errors.New(ui.SafeLines(fe.Error()))}
+			}
+			return nil, &usageError{fmt.Errorf("--file: %w", err)}
+		}
+		return hops, nil
+	}
+	if len(args) == 0 {
+		return nil, &usageError{errors.New("no hop: give service URLs as arguments or a chain file with --file\n  jwtrace chain --token-file token.jwt https://a.example/api https://b.example/api\n  jwtrace chain --file chain.yaml --token-file token.jwt")}
+	}
+	var header http.Header
+	for _, h := range opts.headers {
+		name, value, err := chain.ParseHeader(h)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("-H %w", err)}
+		}
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Add(name, value)
+	}
+	var body []byte
+	if opts.data != "" {
+		body = []byte(opts.data)
+		if name, ok := strings.CutPrefix(opts.data, "@"); ok {
+			b, err := chain.ReadBody(name)
+			if err != nil {
+				return nil, &usageError{fmt.Errorf("-d: %w", err)}
+			}
+			body = b
+		}
+	}
+	hops := make([]chain.Hop, len(args))
+	for i, u := range args {
+		hops[i] = chain.Hop{URL: u, Method: opts.method, Header: header, Body: body, Expect: opts.expect}
+	}
+	return hops, nil
+}
+
+// bearer gets the token from the one place the user named.
+func (opts *chainOptions) bearer(ctx context.Context) (string, error) {
+	s := opts.streams
+	given := 0
+	for _, set := range []bool{opts.token != "", opts.tokenFile != "", opts.tokenEnv != "", opts.useLogin} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return "", &usageError{errors.New("give the token one way: --token, --token-file, --token-env or --login")}
+	}
+	if !opts.useLogin && (opts.login.req.Authority != "" || opts.login.req.ClientID != "") {
+		return "", &usageError{errors.New("--authority and --client-id pick a cached login: add --login (hops declare their own rules in the chain file)")}
+	}
+	var input []byte
+	var err error
+	examples := "  jwtrace chain --token-file token.jwt URL...\n  jwtrace token --authority URL --client-id ID | jwtrace chain URL...\n  jwtrace chain --login --authority URL --client-id ID URL..."
+	switch {
+	case opts.useLogin:
+		opts.login.http = opts.http
+		tok, err := opts.login.obtain(ctx)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintln(s.ErrOut, loginSummary(tok, opts.now()))
+		return tok.AccessToken, nil
+	case opts.token == "-":
+		input, err = readInput(ctx, s, "-", nil, examples)
+	case opts.token != "":
+		input = []byte(opts.token)
+	case opts.tokenFile != "":
+		input, err = readInput(ctx, s, opts.tokenFile, nil, examples)
+	case opts.tokenEnv != "":
+		v := s.Getenv(opts.tokenEnv)
+		if v == "" {
+			return "", &usageError{fmt.Errorf("--token-env %s: the variable is empty or not set", opts.tokenEnv)}
+		}
+		input = []byte(v)
+	case s.Getenv("JWTRACE_TOKEN") != "":
+		input = []byte(s.Getenv("JWTRACE_TOKEN"))
+	default:
+		input, err = readInput(ctx, s, "", nil, examples)
+	}
+	if err != nil {
+		return "", err
+	}
+	return bearerFrom(input)
+}
+
+// bearerFrom takes the one token in the input, in any form decode reads
+// (Bearer ..., an Authorization line, a token response); an opaque token
+// is taken as it is.
+func bearerFrom(input []byte) (string, error) {
+	found, err := decode.Extract(input)
+	if err == nil {
+		switch len(found.Candidates) {
+		case 1:
+			return found.Candidates[0].Token, nil
+		case 0:
+		default:
+			return "", &usageError{fmt.Errorf("the input holds %d tokens; chain sends one: give just the token to send", len(found.Candidates))}
+		}
+	}
+	t := strings.TrimSpace(string(input))
+	if v, ok := cutPrefixFold(t, "bearer "); ok {
+		t = strings.TrimSpace(v)
+	}
+	if t == "" {
+		return "", &usageError{errors.New("the token is empty")}
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(isB64URL(c) || c == '+' || c == '/' || c == '=' || c == '~') {
+			return "", &usageError{errors.New("no token found in the input (a bearer token is one word of letters, digits and -._~+/=)")}
+		}
+	}
+	return t, nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// tokenLine describes the token for the report's first line.
+func tokenLine(token string, now time.Time) string {
+	t, err := decode.Parse(token, "token", decode.Options{Now: now})
+	if err != nil {
+		return "opaque (not a JWT: no predictions)"
+	}
+	var parts []string
+	if t.Signature != nil {
+		a := t.Signature.Alg
+		if t.Signature.Kid != "" {
+			a += " kid " + t.Signature.Kid
+		}
+		parts = append(parts, a)
+	}
+	if sum := summarize(token, now); sum != nil {
+		if sub, ok := sum.claims.String("sub"); ok {
+			parts = append(parts, "sub "+sub)
+		}
+		if sum.aud != "" {
+			parts = append(parts, "aud "+sum.aud)
+		}
+	}
+	if t.StatusText != "" {
+		parts = append(parts, t.StatusText)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// chainJSON is chain --json's object.
+type chainJSON struct {
+	Token   chainTokenJSON  `json:"token"`
+	Hops    []*chain.Result `json:"hops"`
+	Summary chain.Summary   `json:"summary"`
+}
+
+type chainTokenJSON struct {
+	// Token is masked unless --show-token.
+	Token  string         `json:"token"`
+	Masked bool           `json:"masked"`
+	JWT    bool           `json:"jwt"`
+	Alg    string         `json:"alg,omitempty"`
+	Kid    string         `json:"kid,omitempty"`
+	Claims *decode.Object `json:"claims,omitempty"`
+	Status decode.Status  `json:"status,omitempty"`
+}
+
+func chainToken(token string, show bool, now time.Time) chainTokenJSON {
+	out := chainTokenJSON{Token: chain.Mask(token), Masked: !show}
+	if show {
+		out.Token = token
+	}
+	if t, err := decode.Parse(token, "token", decode.Options{Now: now}); err == nil {
+		out.JWT = true
+		out.Claims, out.Status = t.Claims, t.Status
+		if t.Signature != nil {
+			out.Alg, out.Kid = t.Signature.Alg, t.Signature.Kid
+		}
+	}
+	return out
+}
+
+// obtain gets the token for the login flags: from the cache, refreshed, or
+// (client credentials) anew; never by asking a person.
+func (opts *loginOptions) obtain(ctx context.Context) (*login.Token, error) {
+	c, err := opts.prepare()
+	if err != nil {
+		return nil, err
+	}
+	return c.Login(ctx, &opts.req)
+}
