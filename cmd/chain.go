@@ -106,30 +106,37 @@ did not, 2 usage or input error.`,
 }
 
 func runChain(ctx context.Context, opts *chainOptions, args []string) error {
+	_, err := chainReport(ctx, opts, args)
+	return err
+}
+
+// chainReport runs the chain, writes the report, and returns it (nil when
+// nothing was sent) with the error that decides the exit status.
+func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain.Report, error) {
 	s := opts.streams
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if opts.timeout <= 0 {
-		return &usageError{errors.New("--timeout must be more than 0 (it bounds each hop)")}
+		return nil, &usageError{errors.New("--timeout must be more than 0 (it bounds each hop)")}
 	}
 	if opts.bodyBytes < 0 || opts.bodyBytes > chain.MaxBodyBytes {
-		return &usageError{fmt.Errorf("--show-body takes 1 to %d bytes", chain.MaxBodyBytes)}
+		return nil, &usageError{fmt.Errorf("--show-body takes 1 to %d bytes", chain.MaxBodyBytes)}
 	}
 	hops, err := opts.hops(args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := chain.Check(hops, opts.http.allowHTTP); err != nil {
-		return &usageError{err}
+		return nil, &usageError{err}
 	}
 	client, err := opts.http.client(s, opts.timeout)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	token, err := opts.bearer(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := opts.now()
 	r := &chain.Runner{
@@ -145,7 +152,7 @@ func runChain(ctx context.Context, opts *chainOptions, args []string) error {
 		rep = r.Run(ctx, hops, nil)
 		out := chainJSON{Token: chainToken(token, opts.showToken, now), Hops: rep.Hops, Summary: rep.Summary}
 		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
-			return err
+			return rep, err
 		}
 	} else {
 		p := s.Printer(s.Out)
@@ -158,12 +165,12 @@ func runChain(ctx context.Context, opts *chainOptions, args []string) error {
 		p.ChainSummary(rep)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return rep, err
 	}
 	if !rep.Summary.OK {
-		return &silentError{ExitRejected}
+		return rep, &silentError{ExitRejected}
 	}
-	return nil
+	return rep, nil
 }
 
 // hops builds the hops from the chain file or the arguments.

@@ -631,7 +631,7 @@ func audienceHint(tok *token, auds, want []string) string {
 		}
 	}
 	if len(want) > 0 && strings.HasPrefix(want[0], "api://") {
-		return "this token was issued for another API; request it with scope " + strings.TrimRight(want[0], "/") + "/.default"
+		return "this token was issued for another API: request one for " + want[0] + " (with Azure AD, scope " + strings.TrimRight(want[0], "/") + "/.default)"
 	}
 	return "the token was issued for another audience; request one for this service"
 }

@@ -1,0 +1,175 @@
+// Package demo starts the world jwtrace demo tells its story in: a local
+// authority and three services on loopback ephemeral ports, the way a user
+// token flows between microservices.
+//
+//	workouts     validates the token (aud api://workouts), then calls
+//	             workout-log with the same token and returns both answers
+//	workout-log  validates the token (aud api://workouts)
+//	billing      expects aud api://billing, so it rejects the token
+//
+// It does not import cobra or lipgloss; cmd narrates.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jwtrace/jwtrace/authority"
+	"github.com/jwtrace/jwtrace/internal/resource"
+)
+
+// The demo's names.
+const (
+	User     = "alice"
+	ClientID = "jwtrace"
+	Scope    = "openid workouts.read"
+	// Audience is the API the demo user's token is for.
+	Audience = "api://workouts"
+	// BillingAudience is what billing demands.
+	BillingAudience = "api://billing"
+)
+
+// World is the running authority and services.
+type World struct {
+	// Authority is the issuer URL.
+	Authority string
+	// Services are in chain order: workouts, workout-log, billing.
+	Services []Service
+	// Dir holds the chain file; it is removed by Close.
+	Dir string
+	// ChainFile is the path of a chain file for workouts -> billing, with
+	// each hop's declared rules.
+	ChainFile string
+
+	stop    context.CancelFunc
+	done    chan error
+	servers []*resource.Server
+}
+
+// Service is one running service.
+type Service struct {
+	Name, URL, Path, Audience string
+	// Calls names the service it calls with the same token.
+	Calls string
+}
+
+// Endpoint is the URL the chain sends the token to.
+func (s Service) Endpoint() string { return s.URL + s.Path }
+
+// Options tune Start.
+type Options struct {
+	// Log receives the authority's and the services' request logs; nil
+	// discards them.
+	Log io.Writer
+	// Addr is the authority's listen address; default 127.0.0.1:0.
+	Addr string
+}
+
+// Start starts the authority and the services. Close stops them.
+func Start(opts Options) (*World, error) {
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo: authority: %w", err)
+	}
+	a, err := authority.New(authority.Config{
+		URL:         "http://" + ln.Addr().String(),
+		AutoApprove: User,
+		// x/oauth2 waits one interval before its first poll: the shortest
+		// one keeps the demo quick.
+		PollInterval: time.Second,
+		Log:          logw,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("demo: authority: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &World{Authority: a.Issuer(), stop: cancel, done: make(chan error, 1)}
+	go func() { w.done <- a.Serve(ctx, ln) }()
+
+	start := func(name, aud, path, downstream, calls string) error {
+		srv, err := resource.Start(resource.Config{Name: name, Issuer: w.Authority, Audience: aud, Downstream: downstream, Log: logw})
+		if err != nil {
+			return fmt.Errorf("demo: %s: %w", name, err)
+		}
+		w.servers = append(w.servers, srv)
+		w.Services = append(w.Services, Service{Name: name, URL: srv.URL, Path: path, Audience: aud, Calls: calls})
+		return nil
+	}
+	if err := start("workout-log", Audience, "/entries", "", ""); err != nil {
+		w.Close()
+		return nil, err
+	}
+	log := w.Services[0]
+	if err := start("workouts", Audience, "/workouts", log.Endpoint(), log.Name); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := start("billing", BillingAudience, "/plan", "", ""); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// Chain order: workouts (which calls workout-log), workout-log, billing.
+	w.Services[0], w.Services[1] = w.Services[1], w.Services[0]
+
+	w.Dir, err = os.MkdirTemp("", "jwtrace-demo-")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	w.ChainFile = filepath.Join(w.Dir, "chain.yaml")
+	if err := os.WriteFile(w.ChainFile, []byte(w.chainYAML()), 0o600); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// chainYAML is the chain file: every hop declares the rules it enforces.
+func (w *World) chainYAML() string {
+	s := "# jwtrace chain --file " + "chain.yaml: the demo's services, each with its declared rules.\n" +
+		"defaults:\n  rules:\n    authority: " + w.Authority + "\n" +
+		"hops:\n"
+	for _, svc := range w.Services {
+		s += fmt.Sprintf("  - name: %s\n    url: %s\n    rules:\n      audience: %s\n", svc.Name, svc.Endpoint(), svc.Audience)
+	}
+	return s
+}
+
+// Service returns the named service.
+func (w *World) Service(name string) Service {
+	for _, s := range w.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return Service{}
+}
+
+// Close stops everything and removes the chain file.
+func (w *World) Close() error {
+	var errs []error
+	for _, s := range w.servers {
+		errs = append(errs, s.Close())
+	}
+	w.stop()
+	errs = append(errs, <-w.done)
+	if w.Dir != "" {
+		errs = append(errs, os.RemoveAll(w.Dir))
+	}
+	return errors.Join(errs...)
+}
