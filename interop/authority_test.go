@@ -109,12 +109,13 @@ func startOIDCProvider(t *testing.T) *Authority {
 }
 
 // startZitadel starts the zitadel/oidc v3 example OP (./zitadelop) for the
-// test. Its clients: "device" (secret "secret"; opaque access tokens, as
-// the stock example), "device-jwt" (secret "secret"; JWT access tokens)
-// and the service user "sid1" (secret "verysecret"; JWT access tokens) for
-// client credentials. Access tokens' aud is the client id; the request
-// cannot choose it. The person signs in as alice with the password
-// verysecure.
+// test. Its device clients: "device" (secret "secret", HTTP Basic; access
+// tokens are JWEs only the OP can read, as in the stock example), and the
+// public "cli" (the same JWE access tokens) and "cli-jwt" (JWT access
+// tokens); for client credentials, the service user "sid1" (secret
+// "verysecret"; JWT access tokens). Access tokens' aud is the client id;
+// the request cannot choose it. The person signs in as alice with the
+// password verysecure.
 func startZitadel(t *testing.T) *Authority {
 	t.Helper()
 	issuer, srv := startServer(t, "zitadel", exec.Command(zitadelBin, "-addr", "127.0.0.1:0"))
