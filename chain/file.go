@@ -13,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -71,7 +72,7 @@ func (l *stringList) UnmarshalYAML(node ast.Node) error {
 	}
 	var many []string
 	if err := yaml.NodeToValue(node, &many); err != nil {
-		return positioned(node, "want a string or a list of strings")
+		return positioned(node, "want a string or a list of strings, not "+clip(node.String()))
 	}
 	*l = many
 	return nil
@@ -88,7 +89,7 @@ func (l *intList) UnmarshalYAML(node ast.Node) error {
 	}
 	var many []int
 	if err := yaml.NodeToValue(node, &many); err != nil {
-		return positioned(node, "want a status or a list of statuses")
+		return positioned(node, "want a status or a list of statuses, not "+clip(node.String()))
 	}
 	*l = many
 	return nil
@@ -97,7 +98,7 @@ func (l *intList) UnmarshalYAML(node ast.Node) error {
 // positioned is an error at node, in the parser's own [line:column] form.
 func positioned(node ast.Node, msg string) error {
 	if tk := node.GetToken(); tk != nil && tk.Position != nil {
-		return fmt.Errorf("[%d:%d] %s, not %s", tk.Position.Line, tk.Position.Column, msg, clip(node.String()))
+		return fmt.Errorf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, msg)
 	}
 	return errors.New(msg)
 }
@@ -140,6 +141,9 @@ func LoadFile(path string, getenv func(string) (string, bool)) ([]Hop, error) {
 // ParseFile parses a chain file's contents; body_file paths are relative
 // to path's directory.
 func ParseFile(path string, data []byte, getenv func(string) (string, bool)) ([]Hop, error) {
+	if err := noAliases(data); err != nil {
+		return nil, &FileError{path, err.Error()}
+	}
 	var fc fileChain
 	if err := yaml.UnmarshalWithOptions(data, &fc, yaml.DisallowUnknownField()); err != nil {
 		return nil, &FileError{path, yaml.FormatError(err, false, true)}
@@ -350,12 +354,52 @@ func expandHop(h *Hop, getenv func(string) (string, bool)) error {
 	}
 	if r := h.Rules; r != nil {
 		r.Authority, r.JWKSURL = expand(r.Authority), expand(r.JWKSURL)
+		r.Typ = expand(r.Typ)
 		list(r.Issuers)
 		list(r.Tenants)
 		list(r.Audiences)
+		list(r.Algs)
+		list(r.Scopes)
+		for i := range r.Require {
+			r.Require[i].Value = expand(r.Require[i].Value)
+		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("${%s} is not set in the environment", missing[0])
+	}
+	return nil
+}
+
+// noAliases refuses YAML anchors and aliases before decoding: the decoder
+// expands them, and a few hundred bytes of nested aliases expand to
+// gigabytes ("billion laughs"). defaults: covers what they are for.
+func noAliases(data []byte) error {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return errors.New(yaml.FormatError(err, false, true))
+	}
+	var found error
+	for _, doc := range f.Docs {
+		ast.Walk(visitFunc(func(n ast.Node) bool {
+			if found != nil {
+				return false
+			}
+			switch n.(type) {
+			case *ast.AliasNode, *ast.AnchorNode:
+				found = positioned(n, "anchors and aliases (&name, *name) are not allowed in a chain file: put what hops share under defaults:")
+				return false
+			}
+			return true
+		}), doc)
+	}
+	return found
+}
+
+type visitFunc func(ast.Node) bool
+
+func (f visitFunc) Visit(n ast.Node) ast.Visitor {
+	if f(n) {
+		return f
 	}
 	return nil
 }

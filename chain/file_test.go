@@ -86,6 +86,7 @@ func TestParseFileErrors(t *testing.T) {
 		{"no hops", "defaults: {}\n", []string{"no hops"}},
 		{"body and body_file", "hops:\n  - url: http://127.0.0.1:1/\n    body: x\n    body_file: y\n", []string{"hop 1", "not both"}},
 		{"missing body file", "hops:\n  - name: a\n    url: http://127.0.0.1:1/\n    body_file: nope.json\n", []string{"hop 1 (a): body_file"}},
+		{"aliases", "defaults:\n  rules:\n    issuer: &a [x, y]\nhops:\n  - url: http://127.0.0.1:1/\n    rules: {audience: *a}\n", []string{"[3:13]", "anchors and aliases"}},
 		{"bad leeway", "hops:\n  - url: http://127.0.0.1:1/\n    rules:\n      leeway: soon\n", []string{"leeway \"soon\""}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

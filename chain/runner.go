@@ -68,6 +68,9 @@ type Result struct {
 	AsExpected bool  `json:"as_expected"`
 	// Error says why there is no answer.
 	Error string `json:"error,omitempty"`
+	// Notes are warnings about the answer: a redirect to a login page, a
+	// body cut short, challenges left out.
+	Notes []string `json:"notes,omitempty"`
 	// Challenge is the Bearer (or DPoP) challenge of WWW-Authenticate;
 	// WWWAuthenticate the header values as sent.
 	Challenge       *Challenge `json:"-"`
@@ -152,6 +155,13 @@ const drainBytes = 64 << 10
 // maxRedirects bounds same-host redirects per hop.
 const maxRedirects = 5
 
+// A hop keeps at most maxChallengeHeaders WWW-Authenticate values, each
+// cut at maxChallengeShown bytes: a hostile server must not fill memory.
+const (
+	maxChallengeHeaders = 4
+	maxChallengeShown   = 1024
+)
+
 // Run sends the token through every hop in order, calling each (if not
 // nil) as each hop finishes, and returns the report.
 func (r *Runner) Run(ctx context.Context, hops []Hop, each func(*Result)) *Report {
@@ -188,12 +198,45 @@ func (r *Runner) Hop(ctx context.Context, index int, h *Hop) *Result {
 	}
 	r.send(ctx, h, res)
 	res.LatencyMS = float64(res.Latency.Microseconds()) / 1000
-	res.AsExpected = res.Verdict.Answered() && h.Expected(res.Status)
+	// A sign-in page answers 200, but is not what a caller of an API
+	// expects.
+	signIn := res.Verdict == Redirected && res.Status < 300
+	res.AsExpected = res.Verdict.Answered() && h.Expected(res.Status) && !signIn
 	if h.Rules.Declared() {
 		res.Prediction = r.predict(ctx, h.Rules)
 	}
 	r.judge(res)
+	r.maskResult(res)
 	return res
+}
+
+// maskResult hides the token in everything a server or a URL put in the
+// result: a server that echoes the token (in a challenge, a redirect's
+// query, an error) must not make jwtrace print it.
+func (r *Runner) maskResult(res *Result) {
+	if r.Token == "" {
+		return
+	}
+	res.URL, res.Error = r.mask(res.URL), r.mask(res.Error)
+	res.BlockedRedirect = r.mask(res.BlockedRedirect)
+	for i := range res.Redirects {
+		res.Redirects[i] = r.mask(res.Redirects[i])
+	}
+	for i := range res.WWWAuthenticate {
+		res.WWWAuthenticate[i] = r.mask(res.WWWAuthenticate[i])
+	}
+	if c := res.Challenge; c != nil {
+		c.Token68 = r.mask(c.Token68)
+		for k, v := range c.Params {
+			c.Params[k] = r.mask(v)
+		}
+	}
+	if c := res.Cause; c != nil {
+		c.Detail, c.Hint = r.mask(c.Detail), r.mask(c.Hint)
+	}
+	for i := range res.Notes {
+		res.Notes[i] = r.mask(res.Notes[i])
+	}
 }
 
 func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
@@ -234,25 +277,48 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
-	res.WWWAuthenticate = resp.Header.Values("WWW-Authenticate")
-	if len(res.WWWAuthenticate) > 0 {
-		res.Challenge = Bearer(ParseChallenges(res.WWWAuthenticate))
+	values := resp.Header.Values("WWW-Authenticate")
+	if len(values) > 0 {
+		res.Challenge = Bearer(ParseChallenges(values))
+		if res.Challenge != nil {
+			c := *res.Challenge
+			res.Challenge = &c
+		}
+		for i, v := range values {
+			if i == maxChallengeHeaders {
+				res.Notes = append(res.Notes, fmt.Sprintf("%d more WWW-Authenticate headers left out", len(values)-i))
+				break
+			}
+			if len(v) > maxChallengeShown {
+				v = v[:maxChallengeShown] + "…"
+			}
+			res.WWWAuthenticate = append(res.WWWAuthenticate, v)
+		}
 	}
 	keep := 0
 	if !h.Expected(resp.StatusCode) {
 		keep = r.BodyBytes
 	}
 	if keep > 0 {
-		buf := make([]byte, keep+1)
-		n, _ := io.ReadFull(resp.Body, buf)
+		// Read past what is kept by the token's length, so that a token
+		// crossing the cut is masked whole, not shown up to the cut.
+		buf := make([]byte, keep+len(r.Token)+1)
+		n, err := io.ReadFull(resp.Body, buf)
 		res.BodyTruncated = n > keep
-		if n > keep {
-			n = keep
+		body := r.mask(string(buf[:n]))
+		if len(body) > keep {
+			body = body[:keep]
 		}
-		res.Body = r.mask(string(buf[:n]))
+		res.Body = body
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			res.Notes = append(res.Notes, "the body could not be read: "+shortErr(err))
+		}
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes)); err != nil {
+		res.Notes = append(res.Notes, "the body could not be read: "+shortErr(err))
+	}
 	res.Latency = time.Since(start)
+	html := strings.HasPrefix(strings.ToLower(resp.Header.Get("Content-Type")), "text/html")
 	switch {
 	case res.BlockedRedirect != "":
 		res.Verdict = Redirected
@@ -260,9 +326,29 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 		res.Verdict = Rejected
 	case resp.StatusCode >= 400:
 		res.Verdict = Failed
+	case resp.StatusCode >= 300:
+		// A redirect that was not followed (no Location, 304, too many).
+		res.Verdict = Redirected
+	case len(res.Redirects) > 0 && html:
+		// The cookie-login pattern: instead of a 401, the service sends
+		// the caller to a sign-in page, which answers 200.
+		res.Verdict = Redirected
+		res.Notes = append(res.Notes, "redirected to an HTML page, most likely a sign-in page: the service did not accept the bearer token")
 	default:
 		res.Verdict = Accepted
 	}
+}
+
+// shortErr is an error without Go's request prefix.
+func shortErr(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
+		return "no more of it in time (--timeout)"
+	}
+	return err.Error()
 }
 
 // mask hides the token wherever a server echoed it.
@@ -311,7 +397,7 @@ func classify(err error) (Verdict, string) {
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		return TLSError, "TLS: " + err.Error()
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return TLSError, "TLS: the server did not answer with TLS (is it plain http?)"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Refused, "connection refused: nothing listens there"
@@ -444,33 +530,42 @@ func checkClaim(name string) string {
 	return name
 }
 
-// challengeClaim guesses the claim a server's challenge complains about.
+// challengeClaim guesses the claim a server's challenge complains about,
+// from whole words of its error_description; "" when nothing is clear.
 func challengeClaim(c *Challenge) string {
 	if strings.EqualFold(c.ErrorCode(), "insufficient_scope") {
 		return "scp"
 	}
-	d := strings.ToLower(c.Description())
-	for _, k := range []struct{ word, claim string }{
-		{"audience", "aud"}, {"aud", "aud"},
+	words := strings.FieldsFunc(strings.ToLower(c.Description()), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+	})
+	text := " " + strings.Join(words, " ") + " "
+	for _, k := range []struct{ phrase, claim string }{
+		{"audience", "aud"}, {"aud", "aud"}, {"audiences", "aud"},
 		{"issuer", "iss"}, {"iss", "iss"},
-		{"expired", "exp"}, {"expir", "exp"}, {"lifetime", "exp"},
+		{"expired", "exp"}, {"expiry", "exp"}, {"exp", "exp"}, {"expiration", "exp"}, {"lifetime", "exp"},
 		{"not yet valid", "nbf"}, {"not before", "nbf"}, {"nbf", "nbf"},
-		{"signature", "signature"}, {"kid", "signature"}, {"key", "signature"},
-		{"scope", "scp"},
+		{"signature", "signature"}, {"kid", "signature"}, {"signing key", "signature"},
+		{"scope", "scp"}, {"scopes", "scp"}, {"scp", "scp"},
+		{"typ", "typ"}, {"token type", "typ"},
 	} {
-		if strings.Contains(d, k.word) {
+		if strings.Contains(text, " "+k.phrase+" ") {
 			return k.claim
 		}
 	}
 	return ""
 }
 
-// Mask shortens a token to its first ten and last four characters.
+// Mask shortens a token to a few characters at each end: the first ten
+// and last four of a JWT (its first ten are the public header), and at
+// most a quarter of a shorter token.
 func Mask(token string) string {
-	if len(token) <= 16 {
-		return strings.Repeat("•", min(len(token), 8))
+	n := len(token)
+	head, tail := min(10, n/5), min(4, n/16)
+	if n < 12 {
+		head, tail = 0, 0
 	}
-	return token[:10] + "…" + token[len(token)-4:]
+	return token[:head] + "…" + token[n-tail:]
 }
 
 // Report is a whole chain's outcome.
@@ -567,7 +662,13 @@ func badText(h *Result) string {
 	case Failed:
 		return fmt.Sprintf("answered %d", h.Status)
 	case Redirected:
-		return "redirected to another host (not followed; the token was not sent there)"
+		switch {
+		case h.BlockedRedirect != "":
+			return "redirected to another host (not followed; the token was not sent there)"
+		case len(h.Redirects) > 0:
+			return "redirected to a sign-in page instead of accepting the token"
+		}
+		return fmt.Sprintf("answered %d, a redirect jwtrace did not follow", h.Status)
 	case Refused:
 		return "refused the connection"
 	case Timeout:

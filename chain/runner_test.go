@@ -347,12 +347,119 @@ func TestCauseFromTokenTimes(t *testing.T) {
 }
 
 func TestMask(t *testing.T) {
-	tok := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJlWGs5UQ"
-	if got := Mask(tok); got != "eyJhbGciOi…s5UQ" {
+	tok := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJlWGs5UQpadding-padding"
+	if got := Mask(tok); got != "eyJhbGciOi…ding" {
 		t.Errorf("Mask = %q", got)
 	}
-	if got := Mask("short"); strings.Contains(got, "short") {
-		t.Errorf("Mask(short) = %q shows the token", got)
+	// A short opaque token shows at most a quarter of itself.
+	for _, tok := range []string{"short", "SuperSecretKey12345678", "opaque-secret-token-0123456789abcdef"} {
+		got := Mask(tok)
+		if shown := len(got) - len("…"); shown*4 > len(tok) {
+			t.Errorf("Mask(%q) = %q shows %d of %d characters", tok, got, shown, len(tok))
+		}
+	}
+}
+
+// A server that echoes the token anywhere (challenge, redirect query,
+// body cut right inside it) never makes jwtrace show it.
+func TestEchoedTokenIsMasked(t *testing.T) {
+	const tok = "opaque-secret-token-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/www", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="token `+tok+` has expired"`)
+		w.WriteHeader(401)
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://localhost:1/cb?access_token="+tok, http.StatusFound)
+	})
+	mux.HandleFunc("/same", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/done?access_token="+tok, http.StatusFound)
+	})
+	mux.HandleFunc("/done", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	mux.HandleFunc("/split", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		io.WriteString(w, strings.Repeat("A", 100)+tok+strings.Repeat("B", 100))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r := newRunner(tok)
+	r.BodyBytes = 150
+	rep := r.Run(context.Background(), []Hop{{URL: srv.URL + "/www", Method: "GET"}, {URL: srv.URL + "/redirect", Method: "GET"}, {URL: srv.URL + "/same", Method: "GET"}, {URL: srv.URL + "/split", Method: "GET"}}, nil)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), tok[:24]) {
+		t.Fatalf("the report shows the token:\n%s", b)
+	}
+	if c := rep.Hops[0].Cause; c == nil || c.Claim != "exp" || !strings.Contains(c.Detail, Mask(tok)) {
+		t.Errorf("cause = %+v", c)
+	}
+	if !strings.Contains(rep.Hops[3].Body, Mask(tok)) || len(rep.Hops[3].Body) != 150 {
+		t.Errorf("body = %q", rep.Hops[3].Body)
+	}
+}
+
+// The cookie-login pattern: a same-host redirect to an HTML sign-in page
+// is not an acceptance.
+func TestRedirectToSignInPage(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/login?next=/api", http.StatusFound)
+	})
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<form>sign in</form>")
+	})
+	mux.HandleFunc("/not-modified", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(304) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r := newRunner(opaque)
+	rep := r.Run(context.Background(), []Hop{{URL: srv.URL + "/api", Method: "GET"}, {URL: srv.URL + "/not-modified", Method: "GET"}}, nil)
+	for _, h := range rep.Hops {
+		if h.Verdict != Redirected || h.AsExpected {
+			t.Errorf("hop %d: verdict %s as expected %v", h.Index, h.Verdict, h.AsExpected)
+		}
+	}
+	if !strings.Contains(rep.Summary.Text, "hop 1 redirected to a sign-in page instead of accepting the token") || rep.Summary.OK {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
+
+// Hostile headers: thousands of challenges are cut to a few.
+func TestManyChallengesAreBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 200; i++ {
+			w.Header().Add("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.Repeat("x", 2000)+`"`)
+		}
+		w.WriteHeader(401)
+	}))
+	defer srv.Close()
+	res := newRunner(opaque).Hop(context.Background(), 1, &Hop{URL: srv.URL, Method: "GET"})
+	if len(res.WWWAuthenticate) != maxChallengeHeaders || len(res.WWWAuthenticate[0]) > maxChallengeShown+len("…") {
+		t.Errorf("%d values, the first %d bytes", len(res.WWWAuthenticate), len(res.WWWAuthenticate[0]))
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "196 more WWW-Authenticate headers left out") {
+		t.Errorf("notes = %q", res.Notes)
+	}
+}
+
+func TestChallengeClaimWholeWords(t *testing.T) {
+	for desc, want := range map[string]string{
+		"The access token is missing the required permission": "",
+		"Insufficient permissions":                            "",
+		"fraud detection triggered":                           "",
+		"unknown API key":                                     "",
+		"The audience 'api://x' is invalid":                   "aud",
+		"Invalid issuer":                                      "iss",
+		"The token expired at 10:00":                          "exp",
+		"signature verification failed":                       "signature",
+		"token not yet valid":                                 "nbf",
+	} {
+		c := &Challenge{Scheme: "Bearer", Params: map[string]string{"error": "invalid_token", "error_description": desc}}
+		if got := challengeClaim(c); got != want {
+			t.Errorf("%q: %q, want %q", desc, got, want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +93,7 @@ did not, 2 usage or input error.`,
 	f.StringVar(&opts.tokenEnv, "token-env", "", "read the token from the environment variable `NAME`")
 	f.BoolVar(&opts.useLogin, "login", false, "use the token cached by jwtrace login for the login flags (--authority, --client-id, ...)")
 	f.BoolVar(&opts.showToken, "show-token", false, "print the token unmasked")
-	f.IntVar(&opts.bodyBytes, "show-body", 0, "print the first `N` bytes of each unexpected answer's body (--show-body alone: 512)")
+	f.IntVar(&opts.bodyBytes, "show-body", 0, "print the first `N` bytes of each unexpected answer's body (--show-body=N; alone: 512)")
 	f.Lookup("show-body").NoOptDefVal = strconv.Itoa(defaultBodyBytes)
 	f.BoolVar(&opts.stopOnFailure, "stop-on-failure", false, "send no more hops after one answers unexpectedly")
 	f.BoolVar(&opts.json, "json", false, "print the report as one JSON object")
@@ -122,6 +123,10 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 	}
 	if opts.bodyBytes < 0 || opts.bodyBytes > chain.MaxBodyBytes {
 		return nil, &usageError{fmt.Errorf("--show-body takes 1 to %d bytes", chain.MaxBodyBytes)}
+	}
+	if opts.bodyBytes == defaultBodyBytes && len(args) > 0 && strings.Trim(args[0], "0123456789") == "" {
+		// pflag reads "--show-body 100 URL" as --show-body, then "100".
+		return nil, &usageError{fmt.Errorf("%q is not a URL: write --show-body=%s to set how many bytes to show", args[0], args[0])}
 	}
 	hops, err := opts.hops(args)
 	if err != nil {
@@ -183,7 +188,22 @@ func (opts *chainOptions) hops(args []string) ([]chain.Hop, error) {
 		if argFlags {
 			return nil, &usageError{errors.New("-X, -H, -d and --expect are for URL arguments; in a chain file, set method, headers, body and expect per hop")}
 		}
-		hops, err := chain.LoadFile(opts.file, opts.streams.LookupEnv)
+		// Say which variables the file takes: a chain file from someone
+		// else could put any of them in a URL or a header.
+		used := map[string]bool{}
+		var names []string
+		getenv := func(name string) (string, bool) {
+			if !used[name] {
+				used[name] = true
+				names = append(names, "$"+name)
+			}
+			return opts.streams.LookupEnv(name)
+		}
+		hops, err := chain.LoadFile(opts.file, getenv)
+		if err == nil && len(names) > 0 {
+			sort.Strings(names)
+			fmt.Fprintln(opts.streams.ErrOut, "note: "+ui.Safe(opts.file)+" takes "+strings.Join(names, ", ")+" from the environment")
+		}
 		if err != nil {
 			var fe *chain.FileError
 			if errors.As(err, &fe) {

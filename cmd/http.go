@@ -58,7 +58,7 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 	}
 	if h.insecure {
 		tlsConf.InsecureSkipVerify = true
-		fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Warning("WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can serve keys that make forged tokens pass."))
+		fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Warning("WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read what jwtrace sends (tokens, secrets) and answer in the server's name (keys that make forged tokens pass)."))
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConf
@@ -72,6 +72,8 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 	}
 	tr.DialContext = loopbackDial(&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
 	tr.ResponseHeaderTimeout = timeout
+	// Servers are hostile too: 64 KiB of response headers is plenty.
+	tr.MaxResponseHeaderBytes = 64 << 10
 	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
 }
 

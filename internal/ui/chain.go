@@ -58,7 +58,7 @@ const serverWidth = 28
 // service is the hop's name (in a column of its own width) and its method
 // and URL.
 func (t *ChainTable) service(h *chain.Hop) string {
-	s := Safe(h.Method + " " + h.URL)
+	s := Safe(h.Method + " " + shortURL(h.URL))
 	if t.nameWidth > 0 {
 		s = pad(Safe(h.Name), t.nameWidth) + "  " + s
 	}
@@ -102,6 +102,9 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	}
 	if r.Error != "" {
 		note("error: ", r.Error)
+	}
+	for _, n := range r.Notes {
+		b.WriteString(ind + th.warn.Render("note: "+Safe(n)) + "\n")
 	}
 	if r.Verdict.Answered() && !r.AsExpected && (r.Verdict == chain.Accepted || len(r.Expected) > 0) {
 		note("expected ", expectText(r.Expected)+", got "+fmt.Sprint(r.Status))
@@ -177,7 +180,13 @@ func serverSays(r *chain.Result) string {
 	case chain.Failed:
 		return fmt.Sprintf("failed (%d)", r.Status)
 	case chain.Redirected:
-		return "redirected off-host"
+		switch {
+		case r.BlockedRedirect != "":
+			return "redirected off-host"
+		case len(r.Redirects) > 0:
+			return "sign-in page"
+		}
+		return fmt.Sprintf("redirect (%d)", r.Status)
 	case chain.Refused:
 		return "error: refused"
 	case chain.Timeout:
@@ -255,4 +264,18 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// maxURLWidth is the widest URL the table shows; a longer one is cut in
+// the middle (the JSON has it whole), so one long URL does not push every
+// row past the terminal's width.
+const maxURLWidth = 60
+
+func shortURL(u string) string {
+	r := []rune(u)
+	if len(r) <= maxURLWidth {
+		return u
+	}
+	half := (maxURLWidth - 1) / 2
+	return string(r[:half]) + "…" + string(r[len(r)-(maxURLWidth-1-half):])
 }
