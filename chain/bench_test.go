@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtrace/jwtrace/authority/authoritytest"
+	"github.com/jwtrace/jwtrace/verify"
 )
 
 // benchServer answers like a service that rejects: a 401 with a challenge
@@ -85,5 +88,21 @@ func TestLongChainFlatMemory(t *testing.T) {
 	// kept the bodies would hold 100 MiB.
 	if grew := int64(after) - int64(before); grew > 2<<20 {
 		t.Fatalf("heap grew by %d bytes over 100 hops", grew)
+	}
+}
+
+// BenchmarkHopWithRules is a hop that declares rules: the prediction adds
+// one RS256 verification (keys are fetched once per run, not per hop).
+func BenchmarkHopWithRules(b *testing.B) {
+	a := authoritytest.Start(b)
+	token := a.Mint(b, map[string]any{"sub": "alice", "aud": "api://workouts"})
+	srv := benchServer(b)
+	r := &Runner{Client: &http.Client{Timeout: 5 * time.Second}, Token: token, Fetcher: &verify.Fetcher{AllowHTTP: true}}
+	hop := &Hop{URL: srv.URL, Method: "GET", Rules: &Rules{Authority: a.URL, Audiences: []string{"api://orders"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := r.Hop(context.Background(), 1, hop); res.Agrees == nil || !*res.Agrees {
+			b.Fatal(res.Verdict, res.Error, res.Prediction)
+		}
 	}
 }
