@@ -636,7 +636,7 @@ func (rep *Report) finish() {
 		}
 	}
 	if firstOff != nil && firstOff != firstBad && firstOff.Verdict == Accepted {
-		fmt.Fprintf(&b, "; %s answered %d, not %s", hopRef(firstOff), firstOff.Status, expectText(firstOff.Expected))
+		fmt.Fprintf(&b, "; %s answered %d, not %s", hopRef(firstOff), firstOff.Status, ExpectText(firstOff.Expected))
 	}
 	b.WriteByte('.')
 	s.Text = b.String()
@@ -679,7 +679,8 @@ func badText(h *Result) string {
 	return "failed: " + h.Error
 }
 
-func expectText(exp []int) string {
+// ExpectText says which statuses a hop expects: "2xx", "200 or 201".
+func ExpectText(exp []int) string {
 	if len(exp) == 0 {
 		return "2xx"
 	}

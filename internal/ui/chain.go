@@ -29,7 +29,7 @@ type ChainTable struct {
 func (p *Printer) ChainHeader(v ChainView) *ChainTable {
 	th := p.th
 	var b strings.Builder
-	b.WriteString(th.title.Render(fmt.Sprintf("Chain of %d %s", len(v.Hops), plural(len(v.Hops), "hop", "hops"))))
+	b.WriteString(th.title.Render(fmt.Sprintf("Chain of %d %s", len(v.Hops), map[bool]string{true: "hop", false: "hops"}[len(v.Hops) == 1])))
 	if v.Token != "" {
 		b.WriteString(" · token " + Safe(v.Token))
 	}
@@ -107,7 +107,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		b.WriteString(ind + th.warn.Render("note: "+Safe(n)) + "\n")
 	}
 	if r.Verdict.Answered() && !r.AsExpected && (r.Verdict == chain.Accepted || len(r.Expected) > 0) {
-		note("expected ", expectText(r.Expected)+", got "+fmt.Sprint(r.Status))
+		note("expected ", chain.ExpectText(r.Expected)+", got "+fmt.Sprint(r.Status))
 	}
 	if c := r.Challenge; c != nil {
 		if d := c.Description(); d != "" {
@@ -248,23 +248,6 @@ func ShortLatency(ms float64) string {
 	return fmt.Sprintf("%.1fs", ms/1000)
 }
 
-func expectText(exp []int) string {
-	if len(exp) == 0 {
-		return "2xx"
-	}
-	parts := make([]string, len(exp))
-	for i, s := range exp {
-		parts[i] = fmt.Sprint(s)
-	}
-	return strings.Join(parts, " or ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 // maxURLWidth is the widest URL the table shows; a longer one is cut in
 // the middle (the JSON has it whole), so one long URL does not push every
