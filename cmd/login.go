@@ -294,7 +294,12 @@ func loginSummary(tok *login.Token, now time.Time) string {
 		parts = append(parts, sum.exp)
 	}
 	if sum == nil {
-		parts = append(parts, "opaque access token (not a JWT)")
+		if strings.Count(tok.AccessToken, ".") == 4 && strings.HasPrefix(tok.AccessToken, "eyJ") {
+			// zitadel's "Bearer" access tokens are JWEs for itself.
+			parts = append(parts, "encrypted access token (JWE: only its issuer can read it)")
+		} else {
+			parts = append(parts, "opaque access token (not a JWT)")
+		}
 	}
 	return strings.Join(parts, " · ")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/login"
 )
 
 // loginEnv runs login with its own cache directory.
@@ -256,5 +257,19 @@ func TestLoginExitCodes(t *testing.T) {
 				t.Fatalf("exit %d (want %d), stdout %q, stderr %q (want %q)", r.code, c.code, r.out, r.errOut, c.stderr)
 			}
 		})
+	}
+}
+
+func TestLoginSummaryNamesTheAccessTokenKind(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC)
+	exp := now.Add(5 * time.Minute)
+	jwe := "eyJhbGciOiJBMjU2R0NNS1ciLCJlbmMiOiJBMjU2R0NNIn0.ZW5j.aXY.Y2lwaGVy.dGFn"
+	for tok, want := range map[string]string{
+		jwe:            "Signed in · expires in 5m · encrypted access token (JWE: only its issuer can read it)",
+		"gho_16C7e42F": "Signed in · expires in 5m · opaque access token (not a JWT)",
+	} {
+		if got := loginSummary(&login.Token{AccessToken: tok, Expiry: exp, Source: "login"}, now); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", tok, got, want)
+		}
 	}
 }

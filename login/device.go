@@ -20,9 +20,16 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 	if c.Prompt == nil {
 		return nil, &ConfigError{"the device grant needs a prompt"}
 	}
-	// Parameters in the body, never both ways: x/oauth2's auto-detection
-	// would post twice, and a second post of a device code can be refused.
-	cfg := c.config(req, eps, oauth2.AuthStyleInParams)
+	// One way, never x/oauth2's auto-detection: it would post twice, and a
+	// second post of a device code can be refused. A confidential client
+	// authenticates with HTTP Basic, which RFC 6749 §2.3.1 says servers
+	// must take (zitadel takes nothing else at its token endpoint); a
+	// public client sends its client_id in the body.
+	style := oauth2.AuthStyleInParams
+	if req.ClientSecret != "" {
+		style = oauth2.AuthStyleInHeader
+	}
+	cfg := c.config(req, eps, style)
 	opts := extraParams(req)
 	authOpts := opts
 	if req.ClientSecret != "" {

@@ -495,3 +495,44 @@ func TestExpiryFromTheJWTWhenTheResponseHasNone(t *testing.T) {
 		t.Fatalf("expiry %v", tok.Expiry)
 	}
 }
+
+// A confidential device client authenticates with HTTP Basic when it polls
+// (zitadel takes nothing else at its token endpoint, and RFC 6749 §2.3.1
+// says every server must take it), and with its secret in the body of the
+// device authorization request, which x/oauth2 sends without auth.
+func TestConfidentialDeviceClientUsesBasic(t *testing.T) {
+	t.Parallel()
+	var polls int
+	mux := http.NewServeMux()
+	var srvURL string
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":"%s/jwks","token_endpoint":"%s/token","device_authorization_endpoint":"%s/device"}`, srvURL, srvURL, srvURL, srvURL)
+	})
+	mux.HandleFunc("/device", func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("client_id") != "device" || r.PostFormValue("client_secret") != "s3cret" {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		io.WriteString(w, `{"device_code":"dc","user_code":"ABCD","verification_uri":"https://example.com/device","expires_in":60,"interval":1}`)
+	})
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		polls++
+		w.Header().Set("Content-Type", "application/json")
+		id, secret, ok := r.BasicAuth()
+		if !ok || id != "device" || secret != "s3cret" || r.PostFormValue("client_secret") != "" {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":"invalid_client","error_description":"confidential client requires authentication"}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"opaque-access","token_type":"Bearer","expires_in":3600}`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	srvURL = srv.URL
+	c, _, _ := newClient(t, nil)
+	tok, err := c.Login(context.Background(), &Request{Authority: srv.URL, ClientID: "device", ClientSecret: "s3cret"})
+	if err != nil || tok.AccessToken != "opaque-access" || polls != 1 {
+		t.Fatalf("%v %+v after %d polls", err, tok, polls)
+	}
+}

@@ -614,6 +614,15 @@ func audienceHint(tok *token, auds, want []string) string {
 			return "this looks like an ID token (it has " + name + "); APIs usually want the access token"
 		}
 	}
+	// A device-flow or refreshed ID token has none of those (oidc-provider
+	// sends none): a sign-in time without any scope or role is one too.
+	if !tok.claims.Has("scope") && !tok.claims.Has("scp") && !tokenHasRoles(tok.claims) {
+		for _, name := range []string{"auth_time", "sid", "amr"} {
+			if tok.claims.Has(name) {
+				return "this looks like an ID token (it has " + name + " and no scope); APIs usually want the access token"
+			}
+		}
+	}
 	for _, w := range want {
 		for _, a := range auds {
 			if strings.TrimRight(w, "/") == strings.TrimRight(a, "/") {

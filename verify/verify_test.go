@@ -102,6 +102,16 @@ func TestVerifyRules(t *testing.T) {
 		r := verify(baseRules(), map[string]any{"aud": "client-123", "nonce": "n"})
 		mustFail(t, r, CheckAudience, "looks like an ID token")
 	})
+	t.Run("a device-flow ID token (no nonce, no scope, a sign-in time) gets the hint too", func(t *testing.T) {
+		r := verify(baseRules(), map[string]any{"aud": "device-rs", "auth_time": 1795770000, "scp": nil})
+		if c := check(t, r, CheckAudience); !strings.Contains(c.Hint, "looks like an ID token (it has auth_time and no scope)") {
+			t.Errorf("hint %q", c.Hint)
+		}
+		r = verify(baseRules(), map[string]any{"aud": "api://orders", "auth_time": 1795770000, "scope": "orders.read"})
+		if c := check(t, r, CheckAudience); strings.Contains(c.Hint, "ID token") {
+			t.Errorf("an access token with a scope got %q", c.Hint)
+		}
+	})
 	t.Run("an Azure GUID audience gets a hint about the application ID", func(t *testing.T) {
 		r := verify(baseRules(), map[string]any{"aud": "5e0c7f0e-2f7e-4a0b-9d43-0d1c2a9b7e11"})
 		mustFail(t, r, CheckAudience, "application (client) ID")
