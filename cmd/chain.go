@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/decode"
@@ -99,7 +100,14 @@ did not, 2 usage or input error.`,
 	f.BoolVar(&opts.json, "json", false, "print the report as one JSON object")
 	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on a hop (and a key fetch) after this long")
 	opts.http.bind(f)
-	opts.login.bindRequest(f)
+	// The login flags pick the cached login of --login; say so in --help,
+	// where they sort among chain's own.
+	var loginFlags pflag.FlagSet
+	opts.login.bindRequest(&loginFlags)
+	loginFlags.VisitAll(func(fl *pflag.Flag) {
+		fl.Usage = "with --login: " + fl.Usage
+		f.AddFlag(fl)
+	})
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("token-file")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
