@@ -248,7 +248,6 @@ func ShortLatency(ms float64) string {
 	return fmt.Sprintf("%.1fs", ms/1000)
 }
 
-
 // maxURLWidth is the widest URL the table shows; a longer one is cut in
 // the middle (the JSON has it whole), so one long URL does not push every
 // row past the terminal's width.
