@@ -2,15 +2,9 @@ package interop
 
 // Loopback APIs ("resource servers") that validate bearer tokens against
 // an authority, for `jwtrace chain` tests: a client calls service A with a
-// token, A validates it and calls B with the same token.
-//
-// TODO(chain): once `jwtrace chain` lands, add TestChain<Authority> tests
-// that start two services with startService (A forwarding to B) against
-// startOIDCProvider and startZitadel, get a token with Authority.Token,
-// and run u.jwtrace("chain", …) through them: both accept; B rejects
-// (wrong audience) and A reports it; the chain file's declared rules
-// (issuer, audience, algorithms) agree with the servers' verdicts.
-// TestServices below shows the hops the chain should report.
+// token, A validates it and calls B with the same token. The chain tests
+// (chain_test.go) send an authority's token through them; TestServices
+// below checks the services themselves.
 
 import (
 	"bytes"
