@@ -639,10 +639,21 @@ func audienceHint(tok *token, auds, want []string) string {
 			}
 		}
 	}
-	if len(want) > 0 && strings.HasPrefix(want[0], "api://") {
-		return "this token was issued for another API: request one for " + want[0] + " (with Azure AD, scope " + strings.TrimRight(want[0], "/") + "/.default)"
+	if len(want) > 0 {
+		// Only Azure AD has the .default scope; elsewhere the way to ask
+		// differs (audience=, resource=, a scope), so name the API only.
+		if iss, _ := str(tok.claims.Get("iss")); strings.HasPrefix(want[0], "api://") && isAzure(iss) {
+			return "this token was issued for another API: request one with scope " + strings.TrimRight(want[0], "/") + "/.default"
+		}
+		return "this token was issued for another API: request one for " + want[0]
 	}
 	return "the token was issued for another audience; request one for this service"
+}
+
+// isAzure reports whether iss is an Azure AD (Entra ID) issuer, v1 or v2.
+func isAzure(iss string) bool {
+	t, _ := azureIssuer(iss)
+	return t != ""
 }
 
 func isGUID(s string) bool {

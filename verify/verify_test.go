@@ -88,8 +88,16 @@ func TestVerifyRules(t *testing.T) {
 	t.Run("wrong audience fails and says what the token has", func(t *testing.T) {
 		r := verify(withRules(func(r *Rules) { r.Audiences = []string{"api://billing"} }), nil)
 		mustFail(t, r, CheckAudience, "token aud [api://workouts] has none of: api://billing")
-		if c := check(t, r, CheckAudience); !strings.Contains(c.Hint, "api://billing/.default") {
+		if c := check(t, r, CheckAudience); c.Hint != "this token was issued for another API: request one for api://billing" {
 			t.Errorf("hint %q", c.Hint)
+		}
+		// Azure AD's way to ask is the .default scope.
+		az := verify(withRules(func(r *Rules) {
+			r.Issuers = []string{"https://login.microsoftonline.com/{tenantid}/v2.0"}
+			r.Audiences = []string{"api://billing"}
+		}), map[string]any{"iss": "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "tid": "9188040d-6c67-4c5b-b112-36a304b66dad"})
+		if c := check(t, az, CheckAudience); c.Hint != "this token was issued for another API: request one with scope api://billing/.default" {
+			t.Errorf("Azure hint %q", c.Hint)
 		}
 		if r.Summary != "rejected: 1 of 8 checks failed (audience)" {
 			t.Errorf("summary %q", r.Summary)
