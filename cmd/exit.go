@@ -64,8 +64,9 @@ func exitCode(err error) int {
 }
 
 // errorMessage is how an error reads on stderr (without the "jwtrace: "
-// prefix): decode errors carry their diagnostic code, usage errors a hint.
-func errorMessage(err error) string {
+// prefix): decode errors carry their diagnostic code, usage errors a hint
+// naming the command's own help.
+func errorMessage(err error, command string) string {
 	var (
 		tokErr *decode.Error
 		input  *decode.InputError
@@ -80,7 +81,7 @@ func errorMessage(err error) string {
 	case errors.As(err, &input) && input.FileName != "":
 		msg += "; to read a file use --file " + input.FileName
 	case errors.As(err, &usage):
-		msg += "\nRun 'jwtrace --help' for usage."
+		msg += "\nRun '" + command + " --help' for usage."
 	}
 	return msg
 }

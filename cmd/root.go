@@ -28,13 +28,17 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 	if args != nil {
 		root.SetArgs(args)
 	}
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted: whatever failed on the way out is not news.
 		return ExitInterrupted
 	}
 	if err != nil {
-		if msg := errorMessage(err); msg != "" {
+		path := "jwtrace"
+		if ran != nil {
+			path = ran.CommandPath()
+		}
+		if msg := errorMessage(err, path); msg != "" {
 			// Messages can quote the input: never let it drive the terminal.
 			fmt.Fprintln(s.ErrOut, "jwtrace: "+ui.SafeLines(msg))
 		}
