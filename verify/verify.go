@@ -616,7 +616,10 @@ func audienceHint(tok *token, auds, want []string) string {
 	}
 	// A device-flow or refreshed ID token has none of those (oidc-provider
 	// sends none): a sign-in time without any scope or role is one too.
-	if !tok.claims.Has("scope") && !tok.claims.Has("scp") && !tokenHasRoles(tok.claims) {
+	// An RFC 9068 access token (typ at+jwt, client_id) is not one, scope
+	// or not.
+	accessToken := strings.Contains(strings.ToLower(tok.typ), "at+jwt") || tok.claims.Has("client_id")
+	if !accessToken && !tok.claims.Has("scope") && !tok.claims.Has("scp") && !tokenHasRoles(tok.claims) {
 		for _, name := range []string{"auth_time", "sid", "amr"} {
 			if tok.claims.Has(name) {
 				return "this looks like an ID token (it has " + name + " and no scope); APIs usually want the access token"

@@ -119,6 +119,16 @@ func TestVerifyRules(t *testing.T) {
 		if c := check(t, r, CheckAudience); strings.Contains(c.Hint, "ID token") {
 			t.Errorf("an access token with a scope got %q", c.Hint)
 		}
+		// An access token without any scope (jwtrace's authority, asked for
+		// none) is still an access token: it has client_id, or typ at+jwt.
+		r = verify(baseRules(), map[string]any{"aud": "api://orders", "auth_time": 1795770000, "scp": nil, "client_id": "jwtrace"})
+		if c := check(t, r, CheckAudience); strings.Contains(c.Hint, "ID token") {
+			t.Errorf("an access token with client_id got %q", c.Hint)
+		}
+		at := newVerifier(baseRules(), pub).Verify(bg, sign(t, rsaKey, map[string]any{"alg": "RS256", "kid": "k1", "typ": "at+jwt"}, claims(map[string]any{"aud": "api://orders", "auth_time": 1795770000, "scp": nil})))
+		if c := check(t, at, CheckAudience); strings.Contains(c.Hint, "ID token") {
+			t.Errorf("an at+jwt token got %q", c.Hint)
+		}
 	})
 	t.Run("an Azure GUID audience gets a hint about the application ID", func(t *testing.T) {
 		r := verify(baseRules(), map[string]any{"aud": "5e0c7f0e-2f7e-4a0b-9d43-0d1c2a9b7e11"})
