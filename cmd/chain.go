@@ -73,7 +73,8 @@ person). It is masked in all output unless --show-token. Redirects are
 followed only on the same host: the token is never sent to another one.
 
 Exit status: 0 every hop answered as expected (by default any 2xx), 1 one
-did not, 2 usage or input error.`,
+did not, 2 usage or input error; with --login also 3 the authority could
+not be reached and 4 no cached login (run jwtrace login first).`,
 		Example: `  jwtrace chain --token-file token.jwt http://127.0.0.1:8081/workouts http://127.0.0.1:8083/billing
   jwtrace chain --file chain.yaml --token-env TOKEN
   jwtrace token --authority http://127.0.0.1:9400 --client-id jwtrace | jwtrace chain -f chain.yaml

@@ -3,7 +3,10 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/demo"
+	"github.com/jwtrace/jwtrace/internal/resource"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -31,35 +35,39 @@ func newDemoCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
 		Use:   "demo",
 		Short: "Show everything jwtrace does, offline, in a few seconds",
 		Long: `Demo starts, on loopback ephemeral ports in this process, a local authority
-(approving the demo user alice by itself) and three services:
+(approving the demo user alice by itself) and four services:
 
   workouts     validates the token (aud api://workouts), then calls
                workout-log with the same token and returns both answers
   workout-log  validates the token (aud api://workouts)
   billing      expects aud api://billing, so it rejects the token
+  reports      should expect api://reports, but is misconfigured to accept
+               api://workouts
 
 Then it logs in with the device flow, decodes the token, verifies it
-against the authority, and sends it through workouts, workout-log and
-billing with each hop's declared rules: billing's rejection and jwtrace's
-matching prediction are the failure people meet in real life. Each step
-shows the command that does the same by hand.
+against the authority, and sends it through the four services with each
+hop's declared rules: billing's rejection (which jwtrace predicts) and
+reports' acceptance (which its declared rules contradict) are the failures
+people meet in real life. Each step shows the command that does the same
+by hand.
 
 Nothing leaves the machine, and nothing is written outside a temporary
 directory (the user's token and discovery caches are not touched).
---keep-running leaves the servers up and prints their URLs and a ready
-chain file.
+--keep-running leaves the servers up until Ctrl-C (then exit 0) and prints
+their URLs, a ready chain file, and the commands to try.
 
 Exit status: 0 the demo went as scripted, 1 it did not.`,
 		Example: `  jwtrace demo
-  jwtrace demo --keep-running`,
+  jwtrace demo --keep-running
+  jwtrace demo --json | jq .chain.summary`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.keepRunning, "keep-running", false, "leave the authority and services running until Ctrl-C, and print their URLs and a chain file")
-	f.BoolVar(&opts.json, "json", false, "print the steps' outcomes and the servers' URLs as JSON instead of the story")
+	f.BoolVar(&opts.keepRunning, "keep-running", false, "leave the authority and services running until Ctrl-C, and print their URLs, a chain file and commands to try")
+	f.BoolVar(&opts.json, "json", false, "print the steps' outcomes, the servers and the chain report as JSON instead of the story")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show the authority's and services' request logs on stderr")
 	return cmd
 }
@@ -69,9 +77,28 @@ type demoStep struct {
 	Name    string `json:"name"`
 	Command string `json:"command"`
 	Exit    int    `json:"exit"`
-	OK      bool   `json:"ok"`
+	// ExpectedExit is the exit status the story expects: the chain ends in
+	// 1, because billing rejects the token.
+	ExpectedExit int  `json:"expected_exit"`
+	OK           bool `json:"ok"`
 	// Detail says what went differently from the script.
 	Detail string `json:"detail,omitempty"`
+}
+
+// demoJSON is demo --json's object.
+type demoJSON struct {
+	OK        bool              `json:"ok"`
+	Authority string            `json:"authority"`
+	Services  map[string]string `json:"services"`
+	// ChainFile exists only while the demo runs (--keep-running).
+	ChainFile string        `json:"chain_file"`
+	Steps     []demoStep    `json:"steps"`
+	Chain     *chain.Report `json:"chain"`
+}
+
+// The story's commands, as a user would type them.
+func demoLoginArgs(w *demo.World) []string {
+	return []string{"login", "--no-browser", "--authority", w.Authority, "--client-id", demo.ClientID, "--scope", demo.Scope, "--audience", demo.Audience}
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) error {
@@ -92,7 +119,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	// The steps' output: the story, or nothing with --json.
 	out, errOut := s.Out, s.ErrOut
 	if opts.json {
-		out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
+		out, errOut = io.Discard, io.Discard
 	}
 	sub := *s
 	sub.Out, sub.ErrOut = out, errOut
@@ -104,7 +131,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 
 	const total = 4
 	var steps []demoStep
-	p.Para("jwtrace demo: a local authority and three services, on this machine only.")
+	p.Para("jwtrace demo: a local authority and four services, on this machine only.")
 	p.Para("")
 	rows := [][]string{{"authority", w.Authority, "approves the device login of " + demo.User + " by itself"}}
 	for _, svc := range w.Services {
@@ -112,22 +139,25 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		if svc.Calls != "" {
 			what += ", then calls " + svc.Calls + " with the same token"
 		}
+		if svc.Declared != svc.Audience {
+			what += " (but should want " + svc.Declared + ")"
+		}
 		rows = append(rows, []string{svc.Name, svc.Endpoint(), what})
 	}
 	p.Table(rows)
 
 	// 1. Log in.
-	loginArgs := []string{"login", "--no-browser", "--authority", w.Authority, "--client-id", demo.ClientID, "--scope", demo.Scope, "--audience", demo.Audience}
+	loginArgs := demoLoginArgs(w)
 	p.Step(1, total, "Log in with the device flow (approved by the authority as "+demo.User+")")
-	p.Command("TOKEN=$(" + shell(loginArgs...) + ")")
+	p.Command("export TOKEN=$(" + shell(loginArgs...) + ")")
 	var tokenOut bytes.Buffer
 	loginStreams := sub
 	loginStreams.Out = &tokenOut
 	code := Run(ctx, &loginStreams, loginArgs, opts.now)
 	token := strings.TrimSpace(tokenOut.String())
-	steps = append(steps, demoStep{Name: "login", Command: shell(loginArgs...), Exit: code, OK: code == ExitOK && token != ""})
+	steps = append(steps, demoStep{Name: "login", Command: "export TOKEN=$(" + shell(loginArgs...) + ")", Exit: code, OK: code == ExitOK && token != ""})
 	if code != ExitOK {
-		return demoResult(ctx, s, opts, w, steps)
+		return demoResult(ctx, s, opts, w, steps, nil)
 	}
 
 	// 2. Decode.
@@ -149,58 +179,107 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	for _, l := range strings.Split(strings.TrimRight(chainFileText(w), "\n"), "\n") {
 		p.Dim("  " + l)
 	}
-	chainArgs := []string{"chain", "--file", w.ChainFile}
-	p.Command(shell(chainArgs...) + ` --token "$TOKEN"`)
-	copts := &chainOptions{streams: &sub, now: opts.now, file: w.ChainFile, token: token, timeout: verify.DefaultTimeout}
+	chainLine := shell("chain", "--token-env", "TOKEN", "--file", w.ChainFile)
+	p.Command(chainLine)
+	chainStreams := sub
+	chainStreams.Env = append(append([]string(nil), sub.Env...), "TOKEN="+token)
+	copts := &chainOptions{streams: &chainStreams, now: opts.now, file: w.ChainFile, tokenEnv: "TOKEN", timeout: verify.DefaultTimeout}
 	rep, err := chainReport(ctx, copts, nil)
 	code = exitCode(err)
-	step := demoStep{Name: "chain", Command: shell(chainArgs...) + ` --token "$TOKEN"`, Exit: code}
+	step := demoStep{Name: "chain", Command: chainLine, Exit: code, ExpectedExit: ExitRejected}
 	step.OK, step.Detail = chainAsScripted(rep)
+	step.OK = step.OK && code == ExitRejected
 	steps = append(steps, step)
 	if step.OK {
 		p.Para("")
+		if d := downstreamAnswer(ctx, w, token); d != "" {
+			p.Para(d)
+			p.Para("")
+		}
 		p.Para("billing rejected the token: it was issued for " + demo.Audience + " and billing wants " + demo.BillingAudience + ".")
-		p.Para("jwtrace's prediction from billing's declared rules agrees, and names the claim at fault.")
-		p.Para("The fix belongs to the caller: ask for a token with billing's audience before calling billing.")
+		p.Para("jwtrace's prediction from billing's declared rules agrees, and names the claim at fault. The fix")
+		p.Para("belongs to the caller: ask for a token with billing's audience before calling billing.")
+		p.Para("")
+		p.Para("reports accepted the same token, though its declared rules want " + demo.ReportsAudience + ": it checks the")
+		p.Para("audience against the wrong value, or not at all, and would take any token meant for another API.")
+		p.Para("That disagreement between a service and its declared rules is what jwtrace chain is for.")
 	}
 
 	p.Para("")
 	p.Para("Do the same with your own authority and services:")
 	for _, l := range []string{
+		`export TOKEN=$(jwtrace login --authority https://login.example.com --client-id YOUR_CLIENT --scope 'openid api.read')`,
 		`jwtrace decode "$TOKEN"`,
 		`jwtrace verify --authority https://login.example.com --audience api://yours "$TOKEN"`,
-		`TOKEN=$(jwtrace login --authority https://login.example.com --client-id YOUR_CLIENT --scope 'openid api.read')`,
 		`jwtrace chain --token-env TOKEN --file chain.yaml`,
 	} {
 		p.Command(l)
 	}
-	return demoResult(ctx, s, opts, w, steps)
+	if !opts.keepRunning {
+		p.Para("")
+		p.Para("To try them against these servers, run jwtrace demo --keep-running.")
+	}
+	return demoResult(ctx, s, opts, w, steps, rep)
+}
+
+// downstreamAnswer asks workouts itself, which calls workout-log with the
+// same token, and says what workout-log answered: the A -> B hand-off the
+// chain table cannot show.
+func downstreamAnswer(ctx context.Context, w *demo.World, token string) string {
+	svc := w.Service("workouts")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, svc.Endpoint(), nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var r resource.Response
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r) != nil || r.Downstream == nil {
+		return ""
+	}
+	var down resource.Response
+	_ = json.Unmarshal(r.Downstream.Body, &down)
+	who := ""
+	if down.User != "" {
+		who = ", as user " + down.User
+	}
+	return fmt.Sprintf("workouts passed the same token on to %s, which answered %d%s.", svc.Calls, r.Downstream.Status, ui.Safe(who))
 }
 
 // chainAsScripted checks the chain went as the story says: workouts and
-// workout-log accepted, billing rejected, and every prediction agreed.
+// workout-log accepted, billing rejected as predicted, and reports
+// accepted against its declared rules, all for the audience.
 func chainAsScripted(rep *chain.Report) (bool, string) {
-	if rep == nil || len(rep.Hops) != 3 {
+	if rep == nil || len(rep.Hops) != 4 {
 		return false, "the chain did not run"
 	}
-	want := []chain.Verdict{chain.Accepted, chain.Accepted, chain.Rejected}
+	want := []struct {
+		verdict chain.Verdict
+		agrees  bool
+	}{{chain.Accepted, true}, {chain.Accepted, true}, {chain.Rejected, true}, {chain.Accepted, false}}
 	for i, h := range rep.Hops {
-		if h.Verdict != want[i] {
-			return false, fmt.Sprintf("hop %d (%s): %s, want %s", h.Index, h.Name, h.Verdict, want[i])
+		if h.Verdict != want[i].verdict {
+			return false, fmt.Sprintf("hop %d (%s): %s, want %s", h.Index, h.Name, h.Verdict, want[i].verdict)
 		}
-		if h.Agrees == nil || !*h.Agrees {
-			return false, fmt.Sprintf("hop %d (%s): the prediction did not match the server", h.Index, h.Name)
+		if h.Agrees == nil || *h.Agrees != want[i].agrees {
+			return false, fmt.Sprintf("hop %d (%s): the prediction and the server do not compare as scripted", h.Index, h.Name)
 		}
 	}
-	if c := rep.Hops[2].Cause; c == nil || c.Claim != "aud" {
-		return false, "hop 3 (billing): the cause is not the audience"
+	for _, i := range []int{2, 3} {
+		if c := rep.Hops[i].Cause; c == nil || c.Claim != "aud" {
+			return false, fmt.Sprintf("hop %d (%s): the cause is not the audience", i+1, rep.Hops[i].Name)
+		}
 	}
 	return true, ""
 }
 
 // demoResult ends the demo: the JSON, the servers left running with
 // --keep-running, and the exit status.
-func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.World, steps []demoStep) error {
+func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.World, steps []demoStep, rep *chain.Report) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -217,11 +296,14 @@ func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.W
 		}
 	}
 	if opts.json {
-		services := map[string]string{}
+		out := demoJSON{OK: ok, Authority: w.Authority, Services: map[string]string{}, Steps: steps, Chain: rep}
 		for _, svc := range w.Services {
-			services[svc.Name] = svc.Endpoint()
+			out.Services[svc.Name] = svc.Endpoint()
 		}
-		if err := ui.WriteJSON(s.Out, map[string]any{"ok": ok, "authority": w.Authority, "services": services, "steps": steps}, s.StdoutIsTerminal()); err != nil {
+		if opts.keepRunning {
+			out.ChainFile = w.ChainFile
+		}
+		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
 			return err
 		}
 	}
@@ -238,7 +320,8 @@ func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.W
 	return nil
 }
 
-// keepRunning prints the servers and a chain file, and waits for Ctrl-C.
+// keepRunning prints the servers, the environment and commands to try,
+// and waits for Ctrl-C.
 func keepRunning(ctx context.Context, s *ui.Streams, w *demo.World) {
 	p := s.Printer(s.ErrOut)
 	p.Para("")
@@ -249,9 +332,11 @@ func keepRunning(ctx context.Context, s *ui.Streams, w *demo.World) {
 	}
 	p.Table(rows)
 	p.Para("")
-	p.Para("Chain file " + w.ChainFile + " (removed at exit). Try:")
-	p.Command("TOKEN=$(jwtrace login --no-browser --authority " + w.Authority + " --client-id " + demo.ClientID + " --audience " + demo.Audience + ")")
+	p.Para("In another shell (the chain file is removed at exit):")
+	p.Command("export " + strings.Join(w.Env(), " "))
+	p.Command("export TOKEN=$(jwtrace " + shellJoin(demoLoginArgs(w)) + ")")
 	p.Command("jwtrace chain --token-env TOKEN --file " + w.ChainFile)
+	p.Command("jwtrace chain --token-env TOKEN --file testdata/chains/workouts.yaml   # in a clone of jwtrace")
 	p.Command(`curl -i -H "Authorization: Bearer $TOKEN" ` + w.Service("billing").Endpoint())
 	<-ctx.Done()
 }

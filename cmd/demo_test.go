@@ -37,13 +37,16 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		`(?m)^  workouts     http://127\.0\.0\.1:\d+/workouts  accepts aud api://workouts, then calls workout-log with the same token$`,
 		`(?m)^── 1/4  Log in with the device flow`,
-		`(?m)^\$ TOKEN=\$\(jwtrace login --no-browser --authority http://127\.0\.0\.1:\d+ --client-id jwtrace --scope 'openid workouts\.read' --audience api://workouts\)$`,
+		`(?m)^\$ export TOKEN=\$\(jwtrace login --no-browser --authority http://127\.0\.0\.1:\d+ --client-id jwtrace --scope 'openid workouts\.read' --audience api://workouts\)$`,
 		`(?m)^\$ jwtrace decode "\$TOKEN"$`,
 		`(?m)^    "sub": "alice",$`,
 		`(?m)^VALID: 8 checks passed$`,
 		`(?m)^ +3  billing +GET http://127\.0\.0\.1:\d+/plan +401 .* rejected: invalid_token +reject  ✓$`,
 		`(?m)^ +cause: aud · token aud \[api://workouts\] has none of: api://billing \(hop 3's declared rules\)$`,
-		`(?m)^2 of 3 hops accepted the token; hop 3 \(billing\) rejected it`,
+		`(?m)^ +4  reports +GET http://127\.0\.0\.1:\d+/reports +200 .* accepted +reject  ✗ DISAGREES$`,
+		`(?m)^3 of 4 hops accepted the token; hop 3 \(billing\) rejected it: token aud \[api://workouts\] has none of: api://billing; hop 4 \(reports\): the server and its declared rules disagree\.$`,
+		`(?m)^workouts passed the same token on to workout-log, which answered 200, as user alice\.$`,
+		`(?m)^To try them against these servers, run jwtrace demo --keep-running\.$`,
 		`(?m)^\$ jwtrace chain --token-env TOKEN --file chain\.yaml$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(r.out) {
@@ -70,11 +73,17 @@ func TestDemoJSON(t *testing.T) {
 		Authority string            `json:"authority"`
 		Services  map[string]string `json:"services"`
 		Steps     []demoStep        `json:"steps"`
+		Chain     struct {
+			Summary struct {
+				Text          string `json:"text"`
+				Disagreements int    `json:"disagreements"`
+			} `json:"summary"`
+		} `json:"chain"`
 	}
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, r.out)
 	}
-	if !got.OK || len(got.Steps) != 4 || len(got.Services) != 3 || !strings.HasPrefix(got.Authority, "http://127.0.0.1:") {
+	if !got.OK || len(got.Steps) != 4 || len(got.Services) != 4 || !strings.HasPrefix(got.Authority, "http://127.0.0.1:") {
 		t.Fatalf("%+v", got)
 	}
 	for i, name := range []string{"login", "decode", "verify", "chain"} {
@@ -83,8 +92,14 @@ func TestDemoJSON(t *testing.T) {
 			t.Errorf("step %d = %+v", i, st)
 		}
 	}
-	if got.Steps[3].Exit != ExitRejected {
-		t.Errorf("chain step exit %d: billing's rejection is part of the story", got.Steps[3].Exit)
+	if st := got.Steps[3]; st.Exit != ExitRejected || st.ExpectedExit != ExitRejected {
+		t.Errorf("chain step %+v: billing's rejection is part of the story", st)
+	}
+	if s := got.Chain.Summary; s.Disagreements != 1 || !strings.HasPrefix(s.Text, "3 of 4 hops accepted the token") {
+		t.Errorf("chain summary %+v", s)
+	}
+	if r.errOut != "" {
+		t.Errorf("--json wrote to stderr:\n%s", r.errOut)
 	}
 }
 
@@ -117,9 +132,24 @@ func TestDemoKeepRunning(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("discovery: %d", resp.StatusCode)
 	}
-	if !strings.Contains(errOut.String(), "jwtrace chain --token-env TOKEN --file /") {
-		t.Errorf("no chain command:\n%s", errOut.String())
+	// Wait for the commands to try, then run them as printed.
+	var lines []string
+	for time.Now().Before(deadline) {
+		if strings.Contains(errOut.String(), "$ curl") {
+			for _, l := range strings.Split(errOut.String(), "\n") {
+				if c, ok := strings.CutPrefix(l, "$ "); ok {
+					lines = append(lines, c)
+				}
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	if len(lines) != 5 {
+		cancel()
+		t.Fatalf("want 5 commands to try, got %q", lines)
+	}
+	runPrinted(t, lines)
 	cancel()
 	r := <-done
 	if r.code != ExitOK {
@@ -147,4 +177,57 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// runPrinted runs the commands demo --keep-running prints, the way a shell
+// would, and checks each does what the demo says.
+func runPrinted(t *testing.T, lines []string) {
+	t.Helper()
+	env := []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}
+	var token string
+	jwtraceLine := func(line string) run {
+		t.Helper()
+		line, _, _ = strings.Cut(line, "   #")
+		args, err := shellWords(strings.TrimPrefix(line, "jwtrace "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut strings.Builder
+		s := &ui.Streams{Env: env, Out: &out, ErrOut: &errOut, In: strings.NewReader("")}
+		code := Run(context.Background(), s, args, time.Now)
+		return run{code, out.String(), errOut.String()}
+	}
+	t.Chdir("..") // testdata/chains/workouts.yaml is relative to the repository
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "export TOKEN=$("):
+			r := jwtraceLine(strings.TrimSuffix(strings.TrimPrefix(l, "export TOKEN=$("), ")"))
+			if r.code != ExitOK {
+				t.Fatalf("%s: exit %d\n%s", l, r.code, r.errOut)
+			}
+			token = strings.TrimSpace(r.out)
+			env = append(env, "TOKEN="+token)
+		case strings.HasPrefix(l, "export "):
+			env = append(env, strings.Fields(strings.TrimPrefix(l, "export "))...)
+		case strings.HasPrefix(l, "jwtrace chain "):
+			r := jwtraceLine(l)
+			if r.code != ExitRejected || !strings.Contains(r.out, "✗ DISAGREES") || !strings.Contains(r.out, "rejected: invalid_token") {
+				t.Errorf("%s: exit %d\n%s%s", l, r.code, r.out, r.errOut)
+			}
+		case strings.HasPrefix(l, "curl "):
+			u := l[strings.LastIndex(l, " ")+1:]
+			req, _ := http.NewRequest("GET", u, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Errorf("%s: %d %q", l, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+		default:
+			t.Errorf("unexpected command %q", l)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtrace/jwtrace/demo"
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
@@ -127,16 +128,16 @@ func shellWords(s string) ([]string, error) {
 var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's live console blocks (demo, chain) with the current build's output")
 
 // liveBlock reports whether a console block runs against live servers
-// (the demo, or chain against the test services), whose ports, times and
+// (the demo, or chain against the demo's services), whose ports, times and
 // keys change from run to run: TestREADMELiveExamples checks those.
 func liveBlock(first string) bool {
 	return strings.HasPrefix(first, "$ jwtrace demo") || strings.HasPrefix(first, "$ jwtrace chain ")
 }
 
 // TestREADMELiveExamples runs the README's demo and chain blocks against
-// real servers (the demo's own; for chain, the authority and services of
-// newChainWorld, named by $AUTHORITY, $WORKOUTS, $BILLING, $REPORTS and
-// the token in $TOKEN) and compares the output, with what changes between
+// real servers (the demo's own; for chain, the demo's authority and
+// services, named by the variables demo --keep-running prints, and a token
+// for api://workouts in $TOKEN) and compares the output, with what changes between
 // runs (ports, times, keys, codes) made stable, with the block.
 //
 // Regenerate them with: go test ./cmd -run TestREADMELiveExamples -update-readme
@@ -145,10 +146,19 @@ func TestREADMELiveExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newChainWorld(t)
+	// The demo's world, as demo --keep-running leaves it for a user: its
+	// authority, services and variables.
+	w, err := demo.Start(demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	token, err := w.Mint(map[string]any{"sub": "alice", "aud": demo.Audience, "scope": "workouts.read"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Chdir("..")
-	env := []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir(), "TOKEN=" + w.token, "AUTHORITY=" + w.authority,
-		"WORKOUTS=" + w.workouts, "BILLING=" + w.billing, "REPORTS=" + w.reports}
+	env := append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir(), "TOKEN=" + token}, w.Env()...)
 	re := regexp.MustCompile("(?s)```console\n(.*?)```")
 	ran := 0
 	updated := re.ReplaceAllFunc(readme, func(block []byte) []byte {

@@ -58,11 +58,13 @@ Data goes to stdout and messages to stderr; every command that reports
 data has --json.
 Exit status: 0 success, 1 check failed, 2 usage or input error, 3 could not
 complete (network), 4 login denied or expired, 130 interrupted.`,
-		Example: `  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
+		Example: `  jwtrace demo
+  jwtrace decode 'Authorization: Bearer eyJhbGciOi...'
   pbpaste | jwtrace decode
   jwtrace verify --authority https://login.microsoftonline.com/$TENANT/v2.0 --audience api://workouts "$TOKEN"
+  jwtrace chain --token-env TOKEN --file chain.yaml
   jwtrace authority serve --auto-approve alice &
-  TOKEN=$(jwtrace login --authority http://127.0.0.1:9400 --client-id jwtrace)`,
+  export TOKEN=$(jwtrace login --authority http://127.0.0.1:9400 --client-id jwtrace)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Version is computed when --version is asked, not at start-up.

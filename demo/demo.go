@@ -6,6 +6,9 @@
 //	             workout-log with the same token and returns both answers
 //	workout-log  validates the token (aud api://workouts)
 //	billing      expects aud api://billing, so it rejects the token
+//	reports      should expect api://reports, but is misconfigured to
+//	             accept api://workouts: it takes a token meant for another
+//	             API, which its declared rules reject
 //
 // It does not import cobra or lipgloss; cmd narrates.
 package demo
@@ -33,13 +36,16 @@ const (
 	Audience = "api://workouts"
 	// BillingAudience is what billing demands.
 	BillingAudience = "api://billing"
+	// ReportsAudience is what reports declares (and should demand).
+	ReportsAudience = "api://reports"
 )
 
 // World is the running authority and services.
 type World struct {
 	// Authority is the issuer URL.
 	Authority string
-	// Services are in chain order: workouts, workout-log, billing.
+	// Services are in chain order: workouts, workout-log, billing,
+	// reports.
 	Services []Service
 	// Dir holds the chain file; it is removed by Close.
 	Dir string
@@ -47,16 +53,23 @@ type World struct {
 	// each hop's declared rules.
 	ChainFile string
 
-	stop    context.CancelFunc
-	done    chan error
-	servers []*resource.Server
+	authority *authority.Authority
+	stop      context.CancelFunc
+	done      chan error
+	servers   []*resource.Server
 }
 
 // Service is one running service.
 type Service struct {
-	Name, URL, Path, Audience string
+	Name, URL, Path string
+	// Audience is what the service accepts; Declared what its rules in
+	// the chain file say (they differ for reports).
+	Audience, Declared string
 	// Calls names the service it calls with the same token.
 	Calls string
+	// Env is the environment variable that testdata/chains/workouts.yaml
+	// and the printed commands use for URL.
+	Env string
 }
 
 // Endpoint is the URL the chain sends the token to.
@@ -98,32 +111,35 @@ func Start(opts Options) (*World, error) {
 		return nil, fmt.Errorf("demo: authority: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &World{Authority: a.Issuer(), stop: cancel, done: make(chan error, 1)}
+	w := &World{Authority: a.Issuer(), authority: a, stop: cancel, done: make(chan error, 1)}
 	go func() { w.done <- a.Serve(ctx, ln) }()
 
-	start := func(name, aud, path, downstream, calls string) error {
+	start := func(name, env, aud, declared, path, downstream, calls string) error {
 		srv, err := resource.Start(resource.Config{Name: name, Issuer: w.Authority, Audience: aud, Downstream: downstream, Log: logw})
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", name, err)
 		}
 		w.servers = append(w.servers, srv)
-		w.Services = append(w.Services, Service{Name: name, URL: srv.URL, Path: path, Audience: aud, Calls: calls})
+		w.Services = append(w.Services, Service{Name: name, URL: srv.URL, Path: path, Audience: aud, Declared: declared, Calls: calls, Env: env})
 		return nil
 	}
-	if err := start("workout-log", Audience, "/entries", "", ""); err != nil {
+	if err := start("workout-log", "WORKOUT_LOG", Audience, Audience, "/entries", "", ""); err != nil {
 		w.Close()
 		return nil, err
 	}
 	log := w.Services[0]
-	if err := start("workouts", Audience, "/workouts", log.Endpoint(), log.Name); err != nil {
-		w.Close()
-		return nil, err
+	for _, svc := range []struct{ name, env, aud, declared, path, downstream, calls string }{
+		{"workouts", "WORKOUTS", Audience, Audience, "/workouts", log.Endpoint(), log.Name},
+		{"billing", "BILLING", BillingAudience, BillingAudience, "/plan", "", ""},
+		{"reports", "REPORTS", Audience, ReportsAudience, "/reports", "", ""},
+	} {
+		if err := start(svc.name, svc.env, svc.aud, svc.declared, svc.path, svc.downstream, svc.calls); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
-	if err := start("billing", BillingAudience, "/plan", "", ""); err != nil {
-		w.Close()
-		return nil, err
-	}
-	// Chain order: workouts (which calls workout-log), workout-log, billing.
+	// Chain order: workouts (which calls workout-log), workout-log,
+	// billing, reports.
 	w.Services[0], w.Services[1] = w.Services[1], w.Services[0]
 
 	w.Dir, err = os.MkdirTemp("", "jwtrace-demo-")
@@ -145,9 +161,25 @@ func (w *World) chainYAML() string {
 		"defaults:\n  rules:\n    authority: " + w.Authority + "\n" +
 		"hops:\n"
 	for _, svc := range w.Services {
-		s += fmt.Sprintf("  - name: %s\n    url: %s\n    rules:\n      audience: %s\n", svc.Name, svc.Endpoint(), svc.Audience)
+		s += fmt.Sprintf("  - name: %s\n    url: %s\n    rules:\n      audience: %s\n", svc.Name, svc.Endpoint(), svc.Declared)
 	}
 	return s
+}
+
+// Env is the environment the printed commands and
+// testdata/chains/workouts.yaml use: AUTHORITY and each service's URL.
+func (w *World) Env() []string {
+	env := []string{"AUTHORITY=" + w.Authority}
+	for _, svc := range w.Services {
+		env = append(env, svc.Env+"="+svc.URL)
+	}
+	return env
+}
+
+// Mint signs a token with the authority's key (for tests and scripts that
+// skip the login): claims are added to iss, iat, exp and jti.
+func (w *World) Mint(claims map[string]any) (string, error) {
+	return w.authority.Mint(claims, nil)
 }
 
 // Service returns the named service.
