@@ -22,6 +22,8 @@ import (
 
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
+
+	"github.com/jwtrace/jwtrace/internal/syncbuf"
 )
 
 // oauthConfig is x/oauth2 set up for the public client of srv.
@@ -816,7 +818,7 @@ func TestConfigFile(t *testing.T) {
 
 func TestRequestLog(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log syncbuf.Buffer
 	srv := authoritytest.Start(t, authoritytest.WithConfig(func(c *authority.Config) { c.Log = &log }))
 	post(t, srv.TokenURL, url.Values{"grant_type": {"client_credentials"}}, authority.DefaultServiceClient, authority.DefaultServiceSecret)
 	post(t, srv.TokenURL, url.Values{"grant_type": {"client_credentials"}}, authority.DefaultServiceClient, "wrong")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
+
+	"github.com/jwtrace/jwtrace/internal/syncbuf"
 )
 
 // A page on another name that resolves to 127.0.0.1 (DNS rebinding) must
@@ -17,7 +19,7 @@ import (
 // own Host.
 func TestRequestsForAnotherHostAreMisdirected(t *testing.T) {
 	t.Parallel()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"), authoritytest.WithConfig(func(c *authority.Config) { c.Log = log }))
 	port := strings.TrimPrefix(srv.URL, "http://127.0.0.1:")
 	send := func(t *testing.T, method, path, host string) (int, http.Header, string) {

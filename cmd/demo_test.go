@@ -6,18 +6,19 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtrace/jwtrace/internal/ui"
+
+	"github.com/jwtrace/jwtrace/internal/syncbuf"
 )
 
-func demoRun(t *testing.T, ctx context.Context, errOut *syncBuffer, args ...string) run {
+func demoRun(t *testing.T, ctx context.Context, errOut *syncbuf.Buffer, args ...string) run {
 	t.Helper()
 	var out strings.Builder
 	if errOut == nil {
-		errOut = &syncBuffer{}
+		errOut = &syncbuf.Buffer{}
 	}
 	s := &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Out: &out, ErrOut: errOut, In: strings.NewReader("")}
 	code := Run(ctx, s, append([]string{"demo"}, args...), time.Now)
@@ -108,7 +109,7 @@ func TestDemoJSON(t *testing.T) {
 func TestDemoKeepRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errOut := &syncBuffer{}
+	errOut := &syncbuf.Buffer{}
 	done := make(chan run, 1)
 	go func() { done <- demoRun(t, ctx, errOut, "--keep-running") }()
 	var authority string
@@ -158,25 +159,6 @@ func TestDemoKeepRunning(t *testing.T) {
 	if _, err := http.Get(authority + "/.well-known/openid-configuration"); err == nil {
 		t.Error("the authority still answers after the demo ended")
 	}
-}
-
-// syncBuffer is a strings.Builder safe for a writer and a reader in two
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // runPrinted runs the commands demo --keep-running prints, the way a shell

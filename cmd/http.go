@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -70,33 +68,11 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 		}
 		return http.ProxyFromEnvironment(r)
 	}
-	tr.DialContext = loopbackDial(&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
+	tr.DialContext = verify.LoopbackDial(&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
 	tr.ResponseHeaderTimeout = timeout
 	// Servers are hostile too: 64 KiB of response headers is plenty.
 	tr.MaxResponseHeaderBytes = 64 << 10
 	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
-}
-
-// loopbackDial dials as d does, except that the name localhost may only
-// reach loopback addresses: jwtrace allows plain http to it, so a resolver
-// answering otherwise must not send that traffic off the machine.
-func loopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || !strings.EqualFold(host, "localhost") {
-			return d.DialContext(ctx, network, addr)
-		}
-		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
-		if err != nil {
-			return nil, err
-		}
-		for _, ip := range ips {
-			if ip.IP.IsLoopback() {
-				return d.DialContext(ctx, network, net.JoinHostPort(ip.IP.String(), port))
-			}
-		}
-		return nil, fmt.Errorf("localhost resolves to %v, not to a loopback address; refusing", ips)
-	}
 }
 
 // fetcher is a verify.Fetcher on client, with the discovery cache unless

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
@@ -112,6 +113,36 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// LoopbackDial dials as d does, except that the name localhost may only
+// reach loopback addresses: jwtrace allows plain http to it, so a resolver
+// answering otherwise must not send that traffic off the machine.
+func LoopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !strings.EqualFold(host, "localhost") {
+			return d.DialContext(ctx, network, addr)
+		}
+		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		for _, ip := range ips {
+			if ip.IP.IsLoopback() {
+				return d.DialContext(ctx, network, net.JoinHostPort(ip.IP.String(), port))
+			}
+		}
+		return nil, fmt.Errorf("localhost resolves to %v, not to a loopback address; refusing", ips)
+	}
+}
+
+// defaultTransport is the transport of a Fetcher without a Client: Go's
+// default, with LoopbackDial. It is made on first use, not at start-up.
+var defaultTransport = sync.OnceValue(func() http.RoundTripper {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = LoopbackDial(&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second})
+	return tr
+})
+
 // CheckRedirect is an http.Client.CheckRedirect that applies CheckURL to
 // every redirect and stops after five.
 func CheckRedirect(allowHTTP bool) func(*http.Request, []*http.Request) error {
@@ -161,7 +192,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 	}
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout, CheckRedirect: CheckRedirect(f.AllowHTTP)}
+		client = &http.Client{Transport: defaultTransport(), Timeout: DefaultTimeout, CheckRedirect: CheckRedirect(f.AllowHTTP)}
 	}
 	resp, err := client.Do(req)
 	if err != nil {

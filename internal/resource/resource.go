@@ -295,22 +295,7 @@ func newHandler(cfg Config) (*handler, error) {
 func defaultClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	d := &net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || !strings.EqualFold(host, "localhost") {
-			return d.DialContext(ctx, network, addr)
-		}
-		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
-		if err != nil {
-			return nil, err
-		}
-		for _, ip := range ips {
-			if ip.IP.IsLoopback() {
-				return d.DialContext(ctx, network, net.JoinHostPort(ip.IP.String(), port))
-			}
-		}
-		return nil, fmt.Errorf("localhost resolves to %v, not to a loopback address; refusing", ips)
-	}
+	tr.DialContext = verify.LoopbackDial(d)
 	return &http.Client{Transport: tr, Timeout: DefaultTimeout}
 }
 

@@ -1,7 +1,6 @@
 package resource
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,25 +15,9 @@ import (
 
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
+
+	"github.com/jwtrace/jwtrace/internal/syncbuf"
 )
-
-// syncBuffer is a log the server writes from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func start(t *testing.T, cfg Config) *Server {
 	t.Helper()
@@ -106,7 +89,7 @@ func equal(a, b []string) bool {
 
 func TestAcceptsAValidToken(t *testing.T) {
 	auth := authoritytest.Start(t)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Scopes: []string{"workouts.read"}, Log: log})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": []string{"api://workouts", "api://other"}, "scope": "openid workouts.read"})
 
@@ -268,7 +251,7 @@ func TestMissingScopeIsForbidden(t *testing.T) {
 
 func TestChainBothAccept(t *testing.T) {
 	auth := authoritytest.Start(t)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	b := start(t, Config{Name: "workout-log", Issuer: auth.Issuer, Audience: "api://workouts", Log: log})
 	a := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: b.URL + "/log", Log: log})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scope": "workouts.read"})
@@ -464,7 +447,7 @@ func TestKeysRotatingTwice(t *testing.T) {
 
 func TestTheTokenIsNeverLogged(t *testing.T) {
 	auth := authoritytest.Start(t)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	b := start(t, Config{Name: "billing", Issuer: auth.Issuer, Audience: "api://billing", Log: log})
 	a := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Scopes: []string{"x"}, Downstream: b.URL, Log: log})
 	c := start(t, Config{Name: "plain", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: b.URL, Log: log})
