@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +21,14 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/jwtrace/jwtrace/internal/ui"
+
+	"github.com/jwtrace/jwtrace/internal/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer the server's goroutines can write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // serving is a jwtrace authority serve running in-process.
 type serving struct {
 	firstLine string
-	errOut    *lockedBuffer
+	errOut    *syncbuf.Buffer
 	cancel    context.CancelFunc
 	done      chan int
 }
@@ -56,7 +38,7 @@ type serving struct {
 func startServe(t *testing.T, args ...string) *serving {
 	t.Helper()
 	pr, pw := io.Pipe()
-	errOut := &lockedBuffer{}
+	errOut := &syncbuf.Buffer{}
 	s := &ui.Streams{In: strings.NewReader(""), Out: pw, ErrOut: errOut, Env: []string{"TERM=dumb"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
