@@ -6,7 +6,9 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,6 +42,9 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 		}
 		if msg := errorMessage(err, path); msg != "" {
 			// Messages can quote the input: never let it drive the terminal.
+			// cobra indents its "Did you mean this?" suggestions with a tab,
+			// which the escaper would show as \x09: indent with spaces.
+			msg = strings.ReplaceAll(msg, "\n\t", "\n  ")
 			fmt.Fprintln(s.ErrOut, "jwtrace: "+ui.SafeLines(msg))
 		}
 	}
@@ -109,10 +114,30 @@ func addCompletionExamples(root *cobra.Command) {
 			continue
 		}
 		c.Example = examples["completion"]
+		// Without this, "jwtrace completion tcsh" prints the help and
+		// exits 0, so a script that installs completions never notices.
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownSubcommand(cmd, args[0])
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		for _, sub := range c.Commands() {
 			sub.Example = examples[sub.Name()]
 		}
 	}
+}
+
+// unknownSubcommand is the usage error for "jwtrace GROUP NAME" where GROUP
+// has no subcommand NAME, with cobra's suggestions (which cobra itself makes
+// only for the root command).
+func unknownSubcommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n  " + strings.Join(s, "\n  ")
+	}
+	return &usageError{errors.New(msg)}
 }
 
 // requireNoArgs is cobra.NoArgs with a usage error.
