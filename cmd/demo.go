@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,7 +70,8 @@ Exit status: 0 the demo went as scripted, 1 it did not.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.keepRunning, "keep-running", false, "leave the authority and services running until Ctrl-C, and print their URLs, a chain file and commands to try")
 	f.BoolVar(&opts.json, "json", false, "print the steps' outcomes, the servers and the chain report as JSON instead of the story")
-	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show the authority's and services' request logs on stderr")
+	// No -v: at the root, -v is --version.
+	f.BoolVar(&opts.verbose, "verbose", false, "show the authority's and services' request logs on stderr")
 	return cmd
 }
 
@@ -106,6 +109,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// A reader that stops early (jwtrace demo | head -1) must not kill the
+	// process before the deferred Close removes the temporary directory,
+	// which holds a cached token: with SIGPIPE caught, writes to the closed
+	// pipe fail instead, the story runs out and the directory goes.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
 	wopts := demo.Options{}
 	if opts.verbose {
 		wopts.Log = ui.SafeLineWriter(s.ErrOut)
@@ -332,13 +342,33 @@ func keepRunning(ctx context.Context, s *ui.Streams, w *demo.World) {
 	}
 	p.Table(rows)
 	p.Para("")
-	p.Para("In another shell (the chain file is removed at exit):")
-	p.Command("export " + strings.Join(w.Env(), " "))
-	p.Command("export TOKEN=$(jwtrace " + shellJoin(demoLoginArgs(w)) + ")")
-	p.Command("jwtrace chain --token-env TOKEN --file " + w.ChainFile)
-	p.Command("jwtrace chain --token-env TOKEN --file testdata/chains/workouts.yaml   # in a clone of jwtrace")
-	p.Command(`curl -i -H "Authorization: Bearer $TOKEN" ` + w.Service("billing").Endpoint())
+	p.Para("Paste these in another shell (the chain file is removed at exit):")
+	p.Paste(
+		"export "+strings.Join(w.Env(), " "),
+		"export TOKEN=$(jwtrace "+shellJoin(demoLoginArgs(w))+")",
+		"jwtrace chain --token-env TOKEN --file "+w.ChainFile,
+		"jwtrace chain --token-env TOKEN --file testdata/chains/workouts.yaml   # in a clone of jwtrace",
+		`curl -i -H "Authorization: Bearer $TOKEN" `+w.Service("billing").Endpoint(),
+	)
+	if hint := notOnPath(s); hint != "" {
+		p.Para(hint)
+	}
 	<-ctx.Done()
+}
+
+// notOnPath says how to get jwtrace on PATH when it is not there (a user
+// who ran "go run . demo"), since every command the demo prints needs it.
+func notOnPath(s *ui.Streams) string {
+	path := s.Getenv("PATH")
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "jwtrace")); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return ""
+		}
+	}
+	return "jwtrace is not on your PATH, so these commands will not run yet: in a clone of jwtrace, `go install .` puts it in $(go env GOPATH)/bin."
 }
 
 func chainFileText(w *demo.World) string {

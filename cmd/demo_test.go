@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -136,11 +138,15 @@ func TestDemoKeepRunning(t *testing.T) {
 	// Wait for the commands to try, then run them as printed.
 	var lines []string
 	for time.Now().Before(deadline) {
-		if strings.Contains(errOut.String(), "$ curl") {
-			for _, l := range strings.Split(errOut.String(), "\n") {
-				if c, ok := strings.CutPrefix(l, "$ "); ok {
-					lines = append(lines, c)
+		// The block after "Paste these" is pasted as it is: two-space
+		// indented lines, no "$ " prompt a shell would choke on.
+		if _, block, ok := strings.Cut(errOut.String(), "Paste these in another shell (the chain file is removed at exit):\n"); ok && strings.Contains(block, "  curl ") {
+			for _, l := range strings.Split(block, "\n") {
+				c, ok := strings.CutPrefix(l, "  ")
+				if !ok {
+					break
 				}
+				lines = append(lines, c)
 			}
 			break
 		}
@@ -211,5 +217,20 @@ func runPrinted(t *testing.T, lines []string) {
 		default:
 			t.Errorf("unexpected command %q", l)
 		}
+	}
+}
+
+// The commands demo --keep-running prints need jwtrace on PATH; a user who
+// ran "go run . demo" is told how to get it there.
+func TestDemoSaysWhenJwtraceIsNotOnPath(t *testing.T) {
+	dir := t.TempDir()
+	if hint := notOnPath(&ui.Streams{Env: []string{"PATH=" + dir}}); !strings.Contains(hint, "go install .") {
+		t.Errorf("no install hint without jwtrace on PATH: %q", hint)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jwtrace"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if hint := notOnPath(&ui.Streams{Env: []string{"PATH=/nonexistent" + string(os.PathListSeparator) + dir}}); hint != "" {
+		t.Errorf("a hint though jwtrace is on PATH: %q", hint)
 	}
 }

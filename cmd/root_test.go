@@ -18,6 +18,8 @@ func TestUnknownCommands(t *testing.T) {
 			[]string{"decde", "x"}, "Did you mean this?\n  decode\n"},
 		{"a shell completion cannot write is a usage error, not the help and exit 0",
 			[]string{"completion", "tcsh"}, `unknown command "tcsh" for "jwtrace completion"`},
+		{"-v is --version at the root, so it is not demo's --verbose",
+			[]string{"demo", "-v"}, "unknown shorthand flag: 'v'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,14 @@ func (p *Printer) Command(line string) {
 	fmt.Fprintln(p.w, p.th.dim.Render("$ ")+p.th.key.Render(Safe(line)))
 }
 
+// Paste writes lines meant to be copied into a shell as they are: no
+// prompt, indented by two spaces (which a shell ignores).
+func (p *Printer) Paste(lines ...string) {
+	for _, l := range lines {
+		fmt.Fprintln(p.w, "  "+p.th.key.Render(Safe(l)))
+	}
+}
+
 // Para writes a line of narration.
 func (p *Printer) Para(s string) { fmt.Fprintln(p.w, s) }
 
