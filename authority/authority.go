@@ -201,6 +201,11 @@ type Authority struct {
 	refresh   map[string]*refreshGrant
 	csrfKey   []byte
 
+	// Wrong user codes typed on the device page, by address and overall
+	// (see MaxWrongUserCodes).
+	guesses    map[string]*guessWindow
+	allGuesses guessWindow
+
 	// maxDevices bounds the unexpired device codes, maxRefresh the
 	// refresh grants (maxPending; tests lower them).
 	maxDevices, maxRefresh int
@@ -257,6 +262,7 @@ func New(cfg Config) (*Authority, error) {
 		userCodes: map[string]string{},
 		refresh:   map[string]*refreshGrant{},
 		csrfKey:   make([]byte, 32),
+		guesses:   map[string]*guessWindow{},
 
 		maxDevices: maxPending,
 		maxRefresh: maxPending,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,6 +37,92 @@ type DeviceAuthResponse struct {
 	VerificationURIComplete string `json:"verification_uri_complete"`
 	ExpiresIn               int64  `json:"expires_in"`
 	Interval                int64  `json:"interval"`
+}
+
+// Limits on wrong user codes typed on the device page. RFC 8628 section
+// 5.1 asks that user codes be protected against brute force: a user code
+// has only about 34 bits. An address that typed MaxWrongUserCodes codes
+// that match no device within UserCodeWindow gets 429 Too Many Requests,
+// with Retry-After, for every code (the right one too) until the window
+// ends; so do all addresses once MaxWrongUserCodesTotal wrong codes were
+// typed in a window, so that guesses spread over many addresses are
+// bounded too (at most 100 guesses per 10 minutes among 20^8 codes). Malformed
+// input does not count; codes that are known but expired or used do not
+// either. The windows are fixed: they start with the first wrong code.
+const (
+	MaxWrongUserCodes      = 10
+	MaxWrongUserCodesTotal = 100
+	UserCodeWindow         = 10 * time.Minute
+)
+
+// maxGuessers bounds the addresses whose wrong codes are counted; beyond
+// it (after forgetting the ended windows) only the overall limit applies.
+const maxGuessers = 10000
+
+// guessWindow counts wrong user codes in one fixed window.
+type guessWindow struct {
+	start time.Time
+	n     int
+}
+
+// wait is how long until the window ends when it holds max wrong codes,
+// else 0.
+func (g *guessWindow) wait(now time.Time, max int) time.Duration {
+	if g == nil || g.n < max {
+		return 0
+	}
+	if left := g.start.Add(UserCodeWindow).Sub(now); left > 0 {
+		return left
+	}
+	return 0
+}
+
+func (g *guessWindow) add(now time.Time) {
+	if !now.Before(g.start.Add(UserCodeWindow)) || g.n == 0 {
+		g.start, g.n = now, 0
+	}
+	g.n++
+}
+
+// guessLimit says how long ip must wait before it may try a user code (0:
+// it may).
+func (a *Authority) guessLimit(ip string, now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return max(a.allGuesses.wait(now, MaxWrongUserCodesTotal), a.guesses[ip].wait(now, MaxWrongUserCodes))
+}
+
+// wrongGuess counts a wrong user code from ip.
+func (a *Authority) wrongGuess(ip string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.allGuesses.add(now)
+	g := a.guesses[ip]
+	if g == nil {
+		if len(a.guesses) >= maxGuessers {
+			for k, v := range a.guesses {
+				if !now.Before(v.start.Add(UserCodeWindow)) {
+					delete(a.guesses, k)
+				}
+			}
+		}
+		if len(a.guesses) >= maxGuessers {
+			return
+		}
+		g = &guessWindow{}
+		a.guesses[ip] = g
+	}
+	g.add(now)
+}
+
+// clientIP is the address a request came from (no port), the key of the
+// per-address limit.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // userCodeAlphabet is RFC 8628 section 6.1's: consonants only, so codes
@@ -308,7 +395,10 @@ func (a *Authority) devicePage(w http.ResponseWriter, r *http.Request) {
 		data.UserCode = code
 		status := http.StatusOK
 		if code != "" {
-			if err := a.confirmData(&data, code); err != "" {
+			if a.tooManyGuesses(w, r, &data) {
+				return
+			}
+			if err := a.confirmData(r, &data, code); err != "" {
 				data.Error, status = err, http.StatusBadRequest
 			}
 		}
@@ -340,7 +430,10 @@ func (a *Authority) devicePage(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("user_code")
 	data.UserCode = code
 	action := r.PostForm.Get("action")
-	if e := a.confirmData(&data, code); e != "" {
+	if a.tooManyGuesses(w, r, &data) {
+		return
+	}
+	if e := a.confirmData(r, &data, code); e != "" {
 		logf(r, "bad user code")
 		data.Error = e
 		a.render(w, http.StatusBadRequest, data)
@@ -396,20 +489,40 @@ func (a *Authority) devicePage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, http.StatusOK, data)
 }
 
+// tooManyGuesses answers 429 with Retry-After, and returns true, when the
+// request's address (or everyone) typed too many wrong user codes lately.
+func (a *Authority) tooManyGuesses(w http.ResponseWriter, r *http.Request, data *pageData) bool {
+	wait := a.guessLimit(clientIP(r), a.cfg.Now())
+	if wait <= 0 {
+		return false
+	}
+	secs := int64((wait + time.Second - 1) / time.Second)
+	logf(r, "too many wrong user codes")
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	data.Error = fmt.Sprintf("Too many wrong codes were typed. Try again in %s.", (time.Duration(secs) * time.Second).String())
+	data.UserCode, data.Client = "", ""
+	a.render(w, http.StatusTooManyRequests, *data)
+	return true
+}
+
 // confirmData fills the confirm step for a user code, or returns what is
-// wrong with it.
-func (a *Authority) confirmData(data *pageData, code string) string {
+// wrong with it. A well-formed code that matches no device counts toward
+// the request's address's limit of wrong codes.
+func (a *Authority) confirmData(r *http.Request, data *pageData, code string) string {
 	norm := NormalizeUserCode(code)
 	if len(norm) != 8 || strings.Trim(norm, userCodeAlphabet) != "" {
 		return "That is not a code: codes look like BCDF-GHJK."
 	}
 	now := a.cfg.Now()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	d := a.devices[a.userCodes[norm]]
-	switch {
-	case d == nil:
+	if d == nil {
+		a.mu.Unlock()
+		a.wrongGuess(clientIP(r), now)
 		return "Unknown, used or expired code. Check it, or start again on your device."
+	}
+	defer a.mu.Unlock()
+	switch {
 	case !now.Before(d.expires):
 		return "That code has expired. Start again on your device."
 	case d.state == "approved":

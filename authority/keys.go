@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -300,9 +301,35 @@ type keyState struct {
 	size int64
 }
 
-// readKeys reads the state directory's keys; a missing file is no keys.
+// maxKeysFile bounds the keys file: an RSA key takes about 3 KiB, so
+// this leaves room for a thousand rotations.
+const maxKeysFile = 4 << 20
+
+// checkStateDir refuses a state directory others could have written to
+// (see privateState); a missing one is fine (exists is then false).
+func checkStateDir(dir string) (exists bool, err error) {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, privateState(dir, fi, true)
+}
+
+// readKeys reads the state directory's keys; a missing directory or file
+// is no keys. The directory and the file must be private (privateState):
+// a key someone else put there would sign tokens and be published.
 func readKeys(dir string) (*keyState, error) {
+	if ok, err := checkStateDir(dir); err != nil {
+		return nil, err
+	} else if !ok {
+		return &keyState{}, nil
+	}
 	path := filepath.Join(dir, KeysFile)
+	// Checked before opening, so a named pipe is never opened (that would
+	// block), and again on the open file, so it cannot be swapped between.
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &keyState{}, nil
@@ -310,9 +337,26 @@ func readKeys(dir string) (*keyState, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	if err := privateState(path, fi, false); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := privateState(path, fi, false); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeysFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeysFile {
+		return nil, fmt.Errorf("the authority keys file %s is larger than %d MiB; it is not one jwtrace wrote", path, maxKeysFile>>20)
 	}
 	set, err := jwk.Parse(b)
 	if err != nil {
@@ -339,9 +383,13 @@ func readKeys(dir string) (*keyState, error) {
 }
 
 // writeKeys writes keys as a private JWKS, mode 0600 in a directory made
-// 0700, atomically: a temporary file renamed over the old one.
+// 0700 (and refused when others could write to it), atomically: a
+// temporary file renamed over the old one.
 func writeKeys(dir string, keys []*Key) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if _, err := checkStateDir(dir); err != nil {
 		return err
 	}
 	set := jwk.NewSet()

@@ -219,7 +219,9 @@ func (opts *mintOptions) signingKey(now time.Time) (key *authority.Key, fromAuth
 		}
 		k, created, err := authority.StateKey(dir, opts.alg, now)
 		if err != nil {
-			return nil, false, &usageError{fmt.Errorf("the authority's key in %s: %w", dir, err)}
+			// Not a usage mistake: the state directory's problem, which
+			// the error names with its fix.
+			return nil, false, fmt.Errorf("the authority's key: %w", err)
 		}
 		if created {
 			fmt.Fprintf(s.ErrOut, "note: made a new %s key (kid %s) in %s; jwtrace authority serve will publish it\n", k.Alg, k.KID, ui.Safe(dir))

@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -297,7 +299,7 @@ func (ex *Extracted) add(name, v string) {
 	}
 	// A value that holds a token inside it: "Bearer eyJ…", a log message,
 	// a URL-encoded redirect_uri with a fragment.
-	if strings.Contains(v, "ey") {
+	if strings.Contains(v, "ey") || strings.Count(v, ".") >= 2 {
 		found := scan(v)
 		for _, c := range found {
 			c.Source = name
@@ -337,12 +339,40 @@ func isTokenKey(name string) bool {
 }
 
 // looksLikeJWT: base64url words joined by two or four dots, header first.
+// The header is what starts with "ey" (base64url of `{"` and of `{ `), or
+// any first part that decodes to a JSON object after leading whitespace
+// (RFC 8259 section 2 allows it, and JSON parsers, jwtrace's and the
+// verifiers', accept it): ` {"alg":…}` is IHsi…, "\n{…" Cnsi…, "{\n  …" ewog….
 func looksLikeJWT(s string) bool {
 	if len(s) < 10 || !tokenChars(s) {
 		return false
 	}
 	n := strings.Count(s, ".")
-	return (n == 2 || n == 4) && strings.HasPrefix(s, "ey")
+	if n != 2 && n != 4 {
+		return false
+	}
+	return strings.HasPrefix(s, "ey") || headerIsObject(s[:strings.IndexByte(s, '.')])
+}
+
+// headerIsObject reports whether a token's first part decodes (leniently,
+// as Parse does: padding and the standard alphabet allowed) to a JSON
+// object, perhaps after whitespace.
+func headerIsObject(part string) bool {
+	// The first byte decoded is JSON whitespace or '{': base64 I (space),
+	// C (tab, newline), D (carriage return) or e ('{'). Most words stop here.
+	if part == "" || strings.IndexByte("ICDe", part[0]) < 0 || len(part) > MaxTokenBytes {
+		return false
+	}
+	part = strings.TrimRight(part, "=")
+	if strings.ContainsAny(part, "+/") {
+		part = strings.NewReplacer("+", "-", "/", "_").Replace(part)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil {
+		return false
+	}
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 func extractJSON(s string) (*Extracted, error) {
@@ -449,44 +479,77 @@ func keyRank(k string) int {
 }
 
 // scan finds JWT-shaped words anywhere in text (log lines, curl commands,
-// HTTP dumps, cookies).
+// HTTP dumps, cookies). A word is a run of base64url characters, dots and
+// padding that ends the text or at a delimiter; a token in it starts at
+// the word's start when that follows a delimiter, ':' or '/', or after an
+// '=' ("token=…", "Cookie: a=…"). Every word that looksLikeJWT is a
+// candidate, whatever its header starts with: a token whose header is
+// " {…" (IHsi…) must not hide next to an eyJ… one. It runs in time linear
+// in len(s): each word is looked at from one start only.
 func scan(s string) []Candidate {
 	var out []Candidate
 	seen := map[string]bool{}
-	i := 0
-	for i < len(s) {
-		j := strings.Index(s[i:], "ey")
-		if j < 0 {
-			break
-		}
-		start := i + j
-		if start > 0 && !delimiter(s[start-1]) && !strings.ContainsRune("=:/", rune(s[start-1])) {
-			// Inside a longer word: not the start of a token.
-			i = start + 2
+	for i := 0; i < len(s); {
+		if !wordChar(s[i]) {
+			i++
 			continue
 		}
-		end := start
-		for end < len(s) && (isB64(s[end]) || s[end] == '.' || s[end] == '=') {
-			end++
+		a := i
+		lastEq := -1 // the last '=' followed by a base64url character
+		for i < len(s) && wordChar(s[i]) {
+			if s[i] == '=' && i+1 < len(s) && isB64(s[i+1]) {
+				lastEq = i
+			}
+			i++
 		}
-		w := strings.TrimRight(s[start:end], ".")
-		if end < len(s) && !delimiter(s[end]) {
+		b := i
+		if b < len(s) && !delimiter(s[b]) {
 			// The word goes on with a character tokens never have: it is
 			// not a token (or a damaged one that describe explains).
-			i = end + 1
 			continue
 		}
-		if looksLikeJWT(w) && !seen[w] {
-			seen[w] = true
-			out = append(out, Candidate{Source: label(s[:start]), Token: w})
-		} else if strings.Count(w, ".") >= 1 && len(w) > 20 && !seen[w] && len(out) == 0 {
-			// A damaged token: keep it so that decode says what is wrong.
-			seen[w] = true
-			out = append(out, Candidate{Source: label(s[:start]), Token: w})
+		startsWord := a == 0 || delimiter(s[a-1]) || s[a-1] == ':' || s[a-1] == '/'
+		// A token holds no '=' before a base64url character (padding only
+		// ends a part), so it can only start after the last such '='.
+		start := -1
+		switch {
+		case lastEq >= 0:
+			start = lastEq + 1
+		case startsWord:
+			start = a
 		}
-		i = end
-		if end == start {
-			i = start + 2
+		if start >= 0 {
+			// An unsecured token ends with its dot; a sentence may end
+			// with one too.
+			w := s[start:b]
+			if !looksLikeJWT(w) {
+				w = strings.TrimRight(w, ".")
+			}
+			if looksLikeJWT(w) {
+				if !seen[w] {
+					seen[w] = true
+					out = append(out, Candidate{Source: label(s[:start]), Token: w})
+				}
+				continue
+			}
+		}
+		if len(out) > 0 {
+			continue
+		}
+		// A damaged token, starting with eyJ where a token may start: keep
+		// it so that decode says what is wrong, unless something better
+		// turns up.
+		p := -1
+		if startsWord && strings.HasPrefix(s[a:b], "ey") {
+			p = a
+		} else if j := strings.Index(s[a:b], "=ey"); j >= 0 {
+			p = a + j + 1
+		}
+		if p >= 0 {
+			if w := strings.TrimRight(s[p:b], "."); strings.Contains(w, ".") && len(w) > 20 && !seen[w] {
+				seen[w] = true
+				out = append(out, Candidate{Source: label(s[:p]), Token: w})
+			}
 		}
 	}
 	// A damaged token only counts when nothing better was found.
@@ -501,6 +564,9 @@ func scan(s string) []Candidate {
 	}
 	return out
 }
+
+// wordChar: the characters of a token in text (base64url, dots, padding).
+func wordChar(c byte) bool { return isB64(c) || c == '.' || c == '=' }
 
 // label names a token found in text by what precedes it: "token=" gives
 // "token", "Bearer " gives "bearer token", anything else "text".

@@ -221,3 +221,70 @@ func TestExtractCapsTheNumberOfTokens(t *testing.T) {
 		t.Errorf("%d candidates, notes %q", len(ex.Candidates), ex.Notes)
 	}
 }
+
+// A token's header need not start with eyJ: base64url of ` {"alg":…}` is
+// IHsi…, of "\n{…" Cnsi…, of a pretty-printed "{\n  \"alg\"…" ewog…, and
+// JSON parsers (jwtrace's and the verifiers') accept the whitespace. Such a
+// token next to another one must be found too, or verify checks only the
+// other one and reports it valid while the hidden one is never looked at.
+func TestExtractFindsTokensWhoseHeaderDoesNotStartWithEyJ(t *testing.T) {
+	spaced := enc(` {"alg":"HS256"}`) + "." + enc(`{"sub":"mallory"}`) + "." + enc("forged")
+	newline := enc("\n"+`{"alg":"none"}`) + "." + enc(`{"sub":"mallory"}`) + "."
+	pretty := enc("{\n  \"alg\": \"RS256\"\n}") + "." + enc(`{"sub":"mallory"}`) + "." + enc("forged-too")
+	for name, prefix := range map[string]string{"spaced": "IHsi", "newline": "Cnsi", "pretty": "ewog"} {
+		tok := map[string]string{"spaced": spaced, "newline": newline, "pretty": pretty}[name]
+		if !strings.HasPrefix(tok, prefix) {
+			t.Fatalf("the %s token starts %.4s, want %s", name, tok, prefix)
+		}
+	}
+	tests := []struct {
+		name   string
+		input  string
+		tokens []string
+	}{
+		{"a Cookie header with two session cookies", "Cookie: session=" + sample + "; csrf=" + spaced, []string{sample, spaced}},
+		{"a Cookie header, the hidden token first", "Cookie: a=" + newline + "; b=" + sample, []string{newline, sample}},
+		{"a Cookie header with a token parameter name", "Cookie: access_token=" + sample + "; x=" + spaced + "; lang=en", []string{sample, spaced}},
+		{"a log line", "level=warn token=" + sample + " forwarded=" + pretty + " path=/orders", []string{sample, pretty}},
+		{"two tokens on two lines", sample + "\n" + spaced + "\n", []string{sample, spaced}},
+		{"two tokens as two arguments", spaced + " " + sample, []string{spaced, sample}},
+		{"a URL with two token parameters", "https://app/cb#state=1&foo=" + spaced + "&id_token=" + sample, []string{spaced, sample}},
+		{"JSON with two values", `{"a":"` + sample + `","b":"` + spaced + `"}`, []string{sample, spaced}},
+		{"a JSON log message", `{"msg":"tokens ` + newline + ` and ` + sample + `"}`, []string{newline, sample}},
+		{"one such token alone in text", "Bearer " + spaced + " (staging)", []string{spaced}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := Extract([]byte(tt.input))
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			var got []string
+			for _, c := range ex.Candidates {
+				got = append(got, c.Token)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.tokens, "|") {
+				t.Errorf("tokens = %q\nwant     %q", got, tt.tokens)
+			}
+		})
+	}
+}
+
+// Words with two dots whose first part is not a JSON object are not
+// tokens: a version, a host name, base64 of an array or of broken JSON.
+func TestExtractIgnoresDottedWordsThatAreNotTokens(t *testing.T) {
+	for _, w := range []string{
+		"1.2.3", "www.example.com", "api.v2.orders",
+		enc(`["alg"]`) + "." + enc(`{}`) + ".c2ln",
+		enc(` {"alg":`) + "." + enc(`{}`) + ".c2ln",
+		enc(` "x"`) + "." + enc(`{}`) + ".c2ln",
+	} {
+		ex, err := Extract([]byte("release " + w + " shipped, token=" + sample))
+		if err != nil {
+			t.Fatalf("%s: %v", w, err)
+		}
+		if len(ex.Candidates) != 1 || ex.Candidates[0].Token != sample {
+			t.Errorf("%s: candidates %+v, want only the sample", w, ex.Candidates)
+		}
+	}
+}
