@@ -2,9 +2,10 @@ package ui
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // theme holds the styles of one output stream. Styles belong to a
@@ -33,35 +34,11 @@ func newTheme(r *lipgloss.Renderer) *theme {
 }
 
 // Safe makes text that came from a token or a server safe to print: control
-// characters (terminal escape sequences among them) are shown escaped, and
-// invalid UTF-8 is replaced.
-func Safe(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString("\uFFFD")
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
-			// Control characters and bidirectional overrides.
-			b.WriteString(strings.Trim(strconvQuoteRune(r), "'"))
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
+// characters (terminal escape sequences among them), bidirectional
+// formatting characters and line separators are shown escaped, and invalid
+// UTF-8 is replaced. It is textsafe.Text, the one definition logic packages
+// share.
+func Safe(s string) string { return textsafe.Text(s) }
 
 // SafeLines is Safe for text whose line breaks are its own (indented JSON,
 // multi-line messages): each line is made safe and the breaks are kept.
@@ -74,14 +51,6 @@ func SafeLines(s string) string {
 		lines[i] = Safe(l)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func strconvQuoteRune(r rune) string {
-	const hex = "0123456789abcdef"
-	if r < 0x100 {
-		return `\x` + string(hex[r>>4]) + string(hex[r&0xf])
-	}
-	return `\u` + string(hex[(r>>12)&0xf]) + string(hex[(r>>8)&0xf]) + string(hex[(r>>4)&0xf]) + string(hex[r&0xf])
 }
 
 // pad right-pads s to width display cells.
