@@ -63,9 +63,14 @@ func (c *Client) device(ctx context.Context, req *Request, eps Endpoints) (*Toke
 		if err == nil {
 			return fromOAuth2(t, "login"), nil
 		}
-		var re *oauth2.RetrieveError
+		var (
+			re    *oauth2.RetrieveError
+			redir *RedirectError
+		)
 		switch {
-		case errors.As(err, &re) && !temporary(re):
+		case errors.As(err, &re) && !temporary(re), errors.As(err, &redir):
+			// A redirect elsewhere is the endpoint's answer, not a
+			// passing failure: polling again would not change it.
 			return nil, tokenError(eps.Token, err)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()

@@ -83,7 +83,10 @@ type Token struct {
 
 // Client runs logins.
 type Client struct {
-	// HTTP makes every request; it should have a per-request timeout.
+	// HTTP makes every request; it is required, and should be built by
+	// jwtrace's network policy (cmd/http.go: timeouts, loopback dialing,
+	// proxies). Login adds its own redirect rule on top: token and device
+	// endpoints may redirect only within their origin.
 	HTTP *http.Client
 	// Fetcher reads discovery documents (with verify's URL rules and
 	// cache).
@@ -119,24 +122,43 @@ func (e *DeniedError) Error() string {
 }
 
 // ServerError is an OAuth error response other than a denial: a bad client,
-// a bad grant, an unsupported parameter. It is the server's answer, so
-// cmd maps it to exit 3 with the server's words.
+// a bad grant, an unsupported parameter, or a token response jwtrace
+// refuses (a token that is not a plain token string). It is the server's
+// answer, so cmd maps it to exit 3 with the server's words. Code,
+// Description and URI are on one line, escaped (oneLine).
 type ServerError struct {
 	Endpoint    string
 	Status      int
 	Code        string
 	Description string
+	URI         string
 }
 
 func (e *ServerError) Error() string {
-	msg := fmt.Sprintf("%s answered %d", e.Endpoint, e.Status)
+	msg := fmt.Sprintf("%s answered %d", oneLine(e.Endpoint), e.Status)
 	if e.Code != "" {
 		msg += " " + e.Code
 	}
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}
+	if e.URI != "" {
+		msg += " (see " + e.URI + ")"
+	}
 	return msg
+}
+
+// RedirectError is a token or device endpoint that redirected to another
+// origin. jwtrace does not follow: on a 307 or 308 the POST body (client
+// secret, refresh token, device code) would go along, to a host the user
+// did not name.
+type RedirectError struct {
+	From, To string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("redirected to %s, another origin than %s (scheme, host and port): not followed, so that the client secret, device code or refresh token go only where you said; if that is the real endpoint, give it with --token-endpoint or --device-endpoint",
+		oneLine(e.To), oneLine(e.From))
 }
 
 // ConfigError is a request that cannot work as given (a usage error).
@@ -157,6 +179,9 @@ func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error)
 	e := Endpoints{Device: req.DeviceEndpoint, Token: req.TokenEndpoint}
 	needDevice := req.Grant != GrantClientCredentials && !req.NoPrompt
 	if req.Authority != "" && (e.Token == "" || (needDevice && e.Device == "")) {
+		if c.Fetcher == nil {
+			return e, errors.New("login.Client has no Fetcher for the discovery of " + req.Authority)
+		}
 		d, _, err := c.Fetcher.Discover(ctx, req.Authority)
 		if err != nil {
 			return e, err
@@ -195,6 +220,11 @@ func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error)
 // when the cached one has expired and has a refresh token, else from the
 // grant.
 func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
+	if c.HTTP == nil {
+		// A programming error: an HTTP client without jwtrace's network
+		// rules would be used otherwise.
+		return nil, errors.New("login.Client has no HTTP client: set Client.HTTP to one built with jwtrace's network rules")
+	}
 	if req.ClientID == "" {
 		return nil, &ConfigError{"no client: give --client-id"}
 	}
@@ -209,11 +239,20 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	}
 	// The cache comes first: a good cached token needs no network at all,
 	// not even discovery.
-	key := CacheKey(req)
 	var cached *Token
-	if c.Cache != nil && !req.Force {
-		if t, ok := c.Cache.Get(key); ok {
-			if c.fresh(t) {
+	if cache := c.Cache; cache != nil {
+		// Checked with --force too: the new token is stored there.
+		if err := cache.Check(); errors.Is(err, ErrCacheUnavailable) {
+			cache = nil
+		} else if err != nil {
+			return nil, err
+		}
+		if cache != nil && !req.Force {
+			t, err := cache.Get(req)
+			if err != nil {
+				return nil, err
+			}
+			if t != nil && c.fresh(t) {
 				t.Source = "cache"
 				return t, nil
 			}
@@ -228,8 +267,7 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	if cached != nil && cached.RefreshToken != "" {
 		tok, err := c.refresh(ctx, req, eps, cached)
 		if err == nil {
-			c.store(key, req, eps, tok)
-			return tok, nil
+			return c.accept(req, eps, tok)
 		}
 		// Only a refused refresh token (revoked, expired, used twice)
 		// means "log in again"; a network or server failure is reported.
@@ -249,7 +287,18 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.store(key, req, eps, tok)
+	return c.accept(req, eps, tok)
+}
+
+// accept refuses a token response whose tokens are not plain token
+// strings (they are printed as they are: an escape sequence in one would
+// reach the terminal) and caches the others.
+func (c *Client) accept(req *Request, eps Endpoints, tok *Token) (*Token, error) {
+	if name, problem := badToken(tok); name != "" {
+		return nil, &ServerError{Endpoint: eps.Token, Status: http.StatusOK,
+			Description: fmt.Sprintf("the %s in the token response is not a plain token string (%s); jwtrace refuses it, since tokens are printed as they are (RFC 6749 §A.12 and §A.17 allow printable ASCII only)", name, problem)}
+	}
+	c.store(req, eps, tok)
 	return tok, nil
 }
 
@@ -276,7 +325,7 @@ func (c *Client) fresh(t *Token) bool {
 }
 
 // store caches tok; a cache that cannot be written costs only the reuse.
-func (c *Client) store(key string, req *Request, eps Endpoints, tok *Token) {
+func (c *Client) store(req *Request, eps Endpoints, tok *Token) {
 	if tok.Obtained.IsZero() {
 		tok.Obtained = c.now()
 	}
@@ -285,21 +334,53 @@ func (c *Client) store(key string, req *Request, eps Endpoints, tok *Token) {
 	}
 	scopes := append([]string(nil), req.Scopes...)
 	sort.Strings(scopes)
-	_ = c.Cache.PutLogin(key, CacheLogin{TokenEndpoint: eps.Token, ClientID: req.ClientID, Grant: req.Grant, Scopes: scopes, Audience: req.Audience, Resource: req.Resource}, tok)
+	_ = c.Cache.Put(req, CacheLogin{Authority: req.Authority, TokenEndpoint: eps.Token, DeviceEndpoint: eps.Device, ClientID: req.ClientID, Grant: req.Grant, Scopes: scopes, Audience: req.Audience, Resource: req.Resource}, tok)
 }
 
+// maxRedirects bounds the same-origin redirects of one request.
+const maxRedirects = 5
+
+// httpClient is c.HTTP with the quirks transport and the redirect rule of
+// token and device endpoints: only within the origin (scheme, host and
+// port), as chain's runner does for bearer tokens (chain/runner.go
+// sameOrigin), then c.HTTP's own rule (verify.CheckRedirect in jwtrace).
 func (c *Client) httpClient(ctx context.Context) *http.Client {
-	base := c.HTTP
-	if base == nil {
-		base = &http.Client{Timeout: 30 * time.Second}
-	}
-	hc := *base
+	hc := *c.HTTP
 	tr := hc.Transport
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
 	hc.Transport = &quirks{base: tr, ctx: ctx}
+	next := c.HTTP.CheckRedirect
+	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if !sameOrigin(via[0].URL, r.URL) {
+			return &RedirectError{From: via[0].URL.Redacted(), To: r.URL.Redacted()}
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		return nil
+	}
 	return &hc
+}
+
+// sameOrigin reports whether two URLs have the same scheme, host and port
+// (RFC 6454 §4), the default port spelled or not.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 func (c *Client) config(req *Request, eps Endpoints, style oauth2.AuthStyle) *oauth2.Config {
@@ -403,19 +484,21 @@ func fromOAuth2(t *oauth2.Token, source string) *Token {
 	return tok
 }
 
-// tokenError turns x/oauth2's errors into jwtrace's.
+// tokenError turns x/oauth2's errors into jwtrace's. The server's words
+// (error, error_description, error_uri, a body) are put on one line and
+// escaped here, so that no caller can print a line the server wrote.
 func tokenError(endpoint string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		switch re.ErrorCode {
 		case "access_denied", "expired_token":
-			return &DeniedError{Code: re.ErrorCode, Description: re.ErrorDescription}
+			return &DeniedError{Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription)}
 		}
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		se := &ServerError{Endpoint: endpoint, Status: status, Code: re.ErrorCode, Description: re.ErrorDescription}
+		se := &ServerError{Endpoint: endpoint, Status: status, Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), URI: oneLine(re.ErrorURI)}
 		if se.Code == "" && len(re.Body) > 0 {
 			se.Description = excerpt(string(re.Body))
 		}
@@ -424,13 +507,12 @@ func tokenError(endpoint string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	var redir *RedirectError
+	if errors.As(err, &redir) {
+		return &verify.FetchError{URL: endpoint, Err: redir}
+	}
 	return &verify.FetchError{URL: endpoint, Err: err}
 }
 
-func excerpt(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// excerpt is the start of a body that is not an OAuth error, on one line.
+func excerpt(s string) string { return oneLine(s) }

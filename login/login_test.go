@@ -58,7 +58,7 @@ func newClient(t *testing.T, now func() time.Time) (*Client, *counter, *[]Prompt
 	c := &Client{
 		HTTP:    hc,
 		Fetcher: &verify.Fetcher{Client: hc},
-		Cache:   &Cache{Dir: t.TempDir()},
+		Cache:   &Cache{Dir: t.TempDir() + "/tokens"}, // made 0700 by the cache; TempDir is 0755
 		Now:     now,
 	}
 	c.Prompt = func(p Prompt) { prompts = append(prompts, p) }
@@ -417,10 +417,10 @@ func TestCacheFilesArePrivate(t *testing.T) {
 	if n, err := c.Clear(func(l CacheLogin) bool { return l.ClientID == "a" }); n != 1 || err != nil {
 		t.Fatalf("cleared %d, %v", n, err)
 	}
-	if _, ok := c.Get("k"); ok {
+	if e, _ := c.load("k"); e != nil {
 		t.Fatal("k survived logout")
 	}
-	if _, ok := c.Get("k2"); !ok {
+	if e, _ := c.load("k2"); e == nil {
 		t.Fatal("k2 was removed")
 	}
 }
@@ -443,7 +443,10 @@ func TestA502WhilePollingIsRetried(t *testing.T) {
 }
 
 func TestLogoutRemovesOnlyCacheEntries(t *testing.T) {
-	c := &Cache{Dir: t.TempDir()}
+	c := &Cache{Dir: t.TempDir() + "/tokens"}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(c.Dir+"/design-tokens.json", []byte(`{"color":"red"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
