@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -76,9 +77,10 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 }
 
 // fetcher is a verify.Fetcher on client, with the discovery cache unless
-// --no-cache or --insecure. Documents fetched with --cacert or --allow-http
-// are cached apart from the others, so a later run with stricter settings
-// never gets keys it would not have fetched.
+// --no-cache or --insecure. Documents fetched with --cacert, SSL_CERT_FILE,
+// SSL_CERT_DIR or --allow-http are cached apart from the others, so a
+// later run with stricter settings never gets keys it would not have
+// fetched.
 func (h *httpFlags) fetcher(s *ui.Streams, client *http.Client, now func() time.Time) *verify.Fetcher {
 	f := &verify.Fetcher{Client: client, AllowHTTP: h.allowHTTP, Now: now}
 	if h.noCache || h.insecure {
@@ -94,6 +96,7 @@ func (h *httpFlags) fetcher(s *ui.Streams, client *http.Client, now func() time.
 		sum := sha256.Sum256(pem)
 		c.Scope += "cacert=" + hex.EncodeToString(sum[:8]) + ";"
 	}
+	c.Scope += systemTrustScope(s)
 	if h.allowHTTP {
 		c.Scope += "allow-http;"
 	}
@@ -103,6 +106,49 @@ func (h *httpFlags) fetcher(s *ui.Streams, client *http.Client, now func() time.
 	}
 	f.Cache = c
 	return f
+}
+
+// systemTrustScope names the trust SSL_CERT_FILE and SSL_CERT_DIR set,
+// for the cache's Scope: crypto/x509 (root_unix.go, Go 1.26) takes the
+// system roots from them when they are set, so documents fetched under one
+// bundle must not be reused under another. The file is named by its path
+// and a hash of its content; each directory (SSL_CERT_DIR is a
+// colon-separated list) by its path and the names, sizes and modification
+// times of its entries. Unset or empty (which Go reads as unset), both add
+// nothing, and the cache of runs under the default roots stays as it was.
+// They are read from the streams' environment, which is the process's
+// outside tests.
+func systemTrustScope(s *ui.Streams) string {
+	var scope string
+	if file := s.Getenv("SSL_CERT_FILE"); file != "" {
+		sum := sha256.New()
+		fmt.Fprintf(sum, "%q\x00", file)
+		if f, err := os.Open(file); err == nil {
+			_, _ = io.Copy(sum, io.LimitReader(f, 64<<20))
+			f.Close()
+		}
+		scope += "ssl-cert-file=" + hex.EncodeToString(sum.Sum(nil)[:8]) + ";"
+	}
+	if dirs := s.Getenv("SSL_CERT_DIR"); dirs != "" {
+		sum := sha256.New()
+		for _, dir := range filepath.SplitList(dirs) {
+			fmt.Fprintf(sum, "%q", dir)
+			if fi, err := os.Stat(dir); err == nil {
+				fmt.Fprintf(sum, " %d", fi.ModTime().UnixNano())
+			}
+			sum.Write([]byte{0})
+			entries, _ := os.ReadDir(dir) // sorted by name
+			for _, e := range entries {
+				size, mtime := int64(-1), int64(0)
+				if fi, err := os.Stat(filepath.Join(dir, e.Name())); err == nil { // follows the hash links
+					size, mtime = fi.Size(), fi.ModTime().UnixNano()
+				}
+				fmt.Fprintf(sum, "%q %d %d\x00", e.Name(), size, mtime)
+			}
+		}
+		scope += "ssl-cert-dir=" + hex.EncodeToString(sum.Sum(nil)[:8]) + ";"
+	}
+	return scope
 }
 
 // cacheDir is jwtrace's cache directory: $JWTRACE_CACHE_DIR, or jwtrace

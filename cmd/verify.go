@@ -33,6 +33,7 @@ type verifyOptions struct {
 	at               string
 	algs             []string
 	typ              string
+	typGiven         bool
 	require          []string
 	scopes           []string
 
@@ -80,6 +81,7 @@ not be fetched.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.args = args
 			opts.ctx = cmd.Context()
+			opts.typGiven = cmd.Flags().Changed("typ")
 			return runVerify(opts)
 		},
 	}
@@ -97,10 +99,10 @@ not be fetched.`,
 	f.BoolVar(&opts.allowNoExp, "allow-no-exp", false, "accept a token without exp")
 	f.DurationVar(&opts.leeway, "leeway", 0, "allow this much clock skew for exp, nbf and iat (e.g. 30s)")
 	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
-	f.StringSliceVar(&opts.algs, "alg", nil, "accept only these `ALGS` (comma-separated or repeated; default: what the key allows)")
+	f.Var(&listFlag{&opts.algs}, "alg", "accept only these `ALGS` (comma-separated or repeated; default: what the key allows)")
 	f.StringVar(&opts.typ, "typ", "", "require this header `TYP` (e.g. at+jwt)")
 	f.StringArrayVar(&opts.require, "require", nil, "require `CLAIM` or CLAIM=VALUE (repeatable)")
-	f.StringSliceVar(&opts.scopes, "scope", nil, "require these `SCOPES` in scp or scope (comma-separated or repeated)")
+	f.Var(&listFlag{&opts.scopes}, "scope", "require these `SCOPES` in scp or scope (comma-separated or repeated)")
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin; write one JSON line per token")
 	f.StringVarP(&opts.file, "file", "f", "", "read the token from `FILE` (- for stdin)")
@@ -263,6 +265,7 @@ func (opts *verifyOptions) rules() (verify.Rules, error) {
 		At:              opts.now(),
 		Algs:            opts.algs,
 		Typ:             opts.typ,
+		TypGiven:        opts.typGiven,
 		Scopes:          opts.scopes,
 		AllowWeakSecret: opts.allowWeakSecret,
 	}
@@ -307,6 +310,22 @@ func (opts *verifyOptions) sources() (verify.Sources, error) {
 		src.Secret, src.SecretSource = secret, from
 	}
 	return src, nil
+}
+
+// listFlag is a comma-separated, repeatable flag (--alg, --scope) that
+// keeps empty values, each trimmed: pflag's StringSlice reads --scope ""
+// as no value at all, so an unset variable (--scope "$SCOPE") would
+// silently drop the rule. verify.Rules.Check refuses the empty values.
+type listFlag struct{ values *[]string }
+
+func (l *listFlag) String() string { return strings.Join(*l.values, ",") }
+func (l *listFlag) Type() string   { return "strings" }
+
+func (l *listFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		*l.values = append(*l.values, strings.TrimSpace(part))
+	}
+	return nil
 }
 
 func firstNonEmpty(list ...string) string {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // BatchLine is one line of --batch output.
@@ -202,8 +203,10 @@ func appendBatchLine(buf []byte, line int, res *Result) []byte {
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced with U+FFFD, and
-// U+2028/U+2029 escaped, as encoding/json does.
+// control characters escaped and invalid UTF-8 replaced with U+FFFD, as
+// encoding/json does, and then, as ui.WriteJSON does for --json, every
+// textsafe.Risky rune (C1 controls, bidirectional formatting characters,
+// U+2028/U+2029) written as a \u escape: batch lines go to terminals too.
 func appendJSONString(buf []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
@@ -244,9 +247,9 @@ func appendJSONString(buf []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if textsafe.Risky(r) {
 			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			buf = textsafe.AppendJSON(buf, r)
 			i += size
 			start = i
 			continue

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // TestBatchLineJSON: the hand-written batch line is byte for byte what
 // encoding/json makes of BatchLine.
 func TestBatchLineJSON(t *testing.T) {
-	odd := []string{"", "plain", `quote " and \ backslash`, "tab\tnewline\n\r", "\x00\x01\x1f\x7f", "<script>&amp;", "héllo wörld ✓", "bad \xff\xfe utf8", "line\u2028sep\u2029", "emoji 😀"}
+	odd := []string{"", "plain", `quote " and \ backslash`, "tab\tnewline\n\r", "\x00\x01\x1f\x7f", "<script>&amp;", "héllo wörld ✓", "bad \xff\xfe utf8", "line\u2028sep\u2029", "emoji 😀", "bidi \u202e\u2066\u200f and C1 \u0085\u009b"}
 	for _, s := range odd {
 		res := &Result{Valid: false, Summary: s, Failed: []string{CheckAudience, s}, Subject: s, Alg: "RS256", Kid: s,
 			Checks: []Check{{Name: CheckFormat, Status: Pass, Detail: "ok"}, {Name: CheckAudience, Status: Fail, Detail: s}}}
@@ -35,17 +37,19 @@ func checkBatchLine(t *testing.T, res *Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want = textsafe.EscapeJSON(want)
 	if got := string(appendBatchLine(nil, 7, res)); got != string(want)+"\n" {
 		t.Errorf("\n got %s\nwant %s", got, want)
 	}
 }
 
 func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "a\"b", "\xff", "\u2028", "<>&", "\x00"} {
+	for _, s := range []string{"", "a\"b", "\xff", "\u2028", "<>&", "\x00", "\u202e\u0085"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
+		want = textsafe.EscapeJSON(want)
 		if got := appendJSONString(nil, s); string(got) != string(want) {
 			t.Fatalf("%q: got %s, want %s", s, got, want)
 		}

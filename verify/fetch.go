@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // Limits on what jwtrace reads from an authority. Real discovery documents
@@ -49,13 +51,27 @@ type FetchError struct {
 	Hint string
 }
 
+// Error is one line (and a hint line): the URL and the error may hold a
+// server's bytes (a reason phrase, an error body, a kid, a jwks_uri), so
+// line breaks and control characters are escaped and the length bounded.
 func (e *FetchError) Error() string {
-	msg := fmt.Sprintf("%s: %v", e.URL, e.Err)
+	msg := textsafe.Line(e.URL, maxURLText) + ": "
+	if e.Err != nil {
+		msg += textsafe.Line(e.Err.Error(), maxErrorText)
+	}
 	if e.Hint != "" {
-		msg += "\n  hint: " + e.Hint
+		msg += "\n  hint: " + textsafe.Line(e.Hint, maxErrorText)
 	}
 	return msg
 }
+
+// Bounds on the server text an error shows.
+const (
+	maxURLText    = 512
+	maxErrorText  = 1024
+	maxReasonText = 120
+	maxBodyText   = 300
+)
 
 func (e *FetchError) Unwrap() error { return e.Err }
 
@@ -211,8 +227,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 		return []byte(stale.Body), info, nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, info, &FetchError{URL: rawURL, Err: fmt.Errorf("HTTP %s", resp.Status)}
+		return nil, info, &FetchError{URL: rawURL, Err: statusError(resp)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
@@ -231,6 +246,24 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 		})
 	}
 	return body, info, nil
+}
+
+// statusError describes a response other than 200: the status, its
+// reason phrase and, when the server sent a short text or JSON body (an
+// IdP's "Realm does not exist"), the start of it. All of it is the
+// server's text, so it is made one escaped, bounded line.
+func statusError(resp *http.Response) error {
+	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+	msg := "HTTP " + strconv.Itoa(resp.StatusCode)
+	if reason != "" {
+		msg += " " + textsafe.Line(reason, maxReasonText)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	ct := strings.ToLower(resp.Header.Get("Content-Type"))
+	if text := strings.TrimSpace(string(body)); text != "" && (strings.Contains(ct, "json") || strings.HasPrefix(ct, "text/plain")) {
+		msg += "; the server says: " + textsafe.Line(text, maxBodyText)
+	}
+	return errors.New(msg)
 }
 
 // cleanNetError drops Go's wrapping ("Get \"url\": ...") since the URL is

@@ -32,6 +32,11 @@ type Rules struct {
 	// Typ, when set, is the required header typ ("at+jwt" matches
 	// "application/at+jwt" too).
 	Typ string
+	// TypGiven says a typ rule was given, even an empty one, so that Check
+	// refuses it instead of reading it as no rule: --typ "$TYP" with TYP
+	// unset must not turn the check off. Surfaces that cannot tell an
+	// empty value from none leave it false.
+	TypGiven bool
 	// Require lists claims that must be present, with a value when given.
 	Require []Requirement
 	// Scopes must all be in the token's scp or scope.
@@ -101,7 +106,21 @@ func (r *Rules) Check() error {
 			}
 		}
 	}
+	// An empty --scope, --alg or --typ (an unset variable: --scope "$SCOPE")
+	// would otherwise read as no rule at all and silently check less.
+	if hasBlank(r.Scopes) {
+		msgs = append(msgs, "--scope is empty (an unset variable?): give the scopes the token must carry, or leave --scope out to not check them")
+	}
+	if hasBlank(r.Algs) {
+		msgs = append(msgs, "--alg is empty (an unset variable?): give the algorithms to accept (e.g. RS256), or leave --alg out to let the key decide")
+	}
+	if (r.TypGiven || r.Typ != "") && strings.TrimSpace(r.Typ) == "" {
+		msgs = append(msgs, "--typ is empty (an unset variable?): give the header typ to require (e.g. at+jwt), or leave --typ out to not check it")
+	}
 	for _, a := range r.Algs {
+		if strings.TrimSpace(a) == "" {
+			continue
+		}
 		if strings.EqualFold(a, "none") {
 			msgs = append(msgs, `--alg none: unsigned tokens are never accepted`)
 		} else if !knownAlg(a) {
@@ -115,6 +134,16 @@ func (r *Rules) Check() error {
 		return &RuleError{strings.Join(msgs, "\n")}
 	}
 	return nil
+}
+
+// hasBlank reports whether a list holds an empty or whitespace-only value.
+func hasBlank(list []string) bool {
+	for _, v := range list {
+		if strings.TrimSpace(v) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 var knownAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"}

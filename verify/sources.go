@@ -59,15 +59,24 @@ func (o *Origin) KeysText() string {
 // by the key set when a token names a kid they lack.
 func (f *Fetcher) LoadKeys(ctx context.Context, src Sources) (*KeySet, *Origin, error) {
 	o := &Origin{Authority: src.Authority, Files: src.KeyFiles, Secret: src.SecretSource}
-	var local []Key
+	var local, refused []Key
 	for _, path := range src.KeyFiles {
-		keys, err := LoadKeyFile(path)
+		keys, left, notes, err := loadKeyFile(path)
 		if err != nil {
 			return nil, nil, &KeyFileError{err}
 		}
 		local = append(local, keys...)
+		refused = append(refused, left...)
+		for _, n := range notes {
+			o.Notes = append(o.Notes, path+": "+n)
+		}
 	}
 	if src.Secret != nil {
+		// ReadSecret checks what cmd reads; a library caller's secret is
+		// checked here.
+		if err := CheckSecret(src.Secret); err != nil {
+			return nil, nil, &SecretError{fmt.Errorf("%s: %w", src.SecretSource, err)}
+		}
 		local = append(local, SecretKey(src.Secret, src.SecretSource))
 	}
 	jwksURL := src.JWKSURL
@@ -98,8 +107,16 @@ func (f *Fetcher) LoadKeys(ctx context.Context, src Sources) (*KeySet, *Origin, 
 		}
 	}
 	o.Keys = append(append([]Key(nil), local...), remote...)
-	return NewKeySet(origin, local, remote, refresh), o, nil
+	// The refused local keys go into the key set after the usable ones:
+	// they never verify, but a token that names one is told why.
+	return NewKeySet(origin, append(local, refused...), remote, refresh), o, nil
 }
+
+// SecretError is a shared secret that cannot be used (an input error).
+type SecretError struct{ Err error }
+
+func (e *SecretError) Error() string { return "--secret " + e.Err.Error() }
+func (e *SecretError) Unwrap() error { return e.Err }
 
 // KeyFileError is a key file that cannot be used (an input error).
 type KeyFileError struct{ Err error }

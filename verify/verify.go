@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 
@@ -418,6 +419,15 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 	if refreshed && tok.kid != "" {
 		r.Notes = append(r.Notes, "the keys were refetched once because a token named a kid they lacked")
 	}
+	// Keys a --key file held but jwtrace refused are in the set only so
+	// that a token naming one is told why.
+	matched, refusedKey := dropRefused(matched, tok.kid)
+	if len(matched) == 0 && refusedKey != nil {
+		key.Status = Fail
+		key.Detail = fmt.Sprintf("kid %q is in %s but was refused: %s", tok.kid, refusedKey.Source, refusedKey.refused)
+		key.Hint = "jwtrace never verifies with a key it refused; the issuer must sign with a sound key"
+		return skipSig()
+	}
 	if len(matched) == 0 {
 		key.Status = Fail
 		key.Detail = fmt.Sprintf("kid %q not found in %s (keys: %s)", tok.kid, v.Keys.Origin, kids(v.Keys.Keys()))
@@ -453,8 +463,8 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 				}
 			}
 			if secrets == 0 {
-				key.Detail = "the token is HMAC-signed (" + alg + "), and HMAC needs the shared secret (--secret)"
-				key.Hint = "a public key is never used as an HMAC secret: that is the RS256-to-HS256 key confusion attack"
+				key.Detail = "the token is HMAC-signed (" + alg + "), and the keys given are public keys, which never verify an HMAC token"
+				key.Hint = "an HMAC token checked against an issuer's public keys is the RS256-to-HS256 key confusion attack (RFC 8725 §2.1): a public key's bytes are never an HMAC secret, so treat this token as forged"
 			} else {
 				key.Detail = fmt.Sprintf("the secret is too short for %s (RFC 7518 §3.2: at least the hash size)", alg)
 				key.Hint = "--allow-weak-secret verifies anyway"
@@ -482,10 +492,7 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 	switch {
 	case v.brief:
 	case len(usable) == 1:
-		key.Detail = usable[0].Name() + " from " + usable[0].Source
-		if usable[0].ID == "" {
-			key.Detail = usable[0].Detail + " from " + usable[0].Source
-		}
+		key.Detail = usable[0].withSource()
 	default:
 		key.Detail = fmt.Sprintf("%d candidate keys for %s (the token has no kid they share)", len(usable), alg)
 	}
@@ -501,7 +508,7 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 			if !v.brief {
 				sig.Detail = "verified with " + k.Name()
 				if len(usable) > 1 {
-					key.Detail = k.Name() + " from " + k.Source
+					key.Detail = k.withSource()
 				}
 			}
 			r.Key = k
@@ -514,9 +521,21 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 	} else {
 		sig.Detail = fmt.Sprintf("the signature does not verify with any of the %d candidate keys", len(usable))
 	}
+	sizeDetail, sizeHint := sigSizeProblem(usable, alg, len(tok.sig))
 	switch {
+	case sizeDetail != "":
+		sig.Detail, sig.Hint = sizeDetail+", and it does not verify", sizeHint
 	case tok.header.Has("jwk") || tok.header.Has("jku") || tok.header.Has("x5u") || tok.header.Has("x5c"):
 		sig.Hint = "the token names or carries its own key (jwk/jku/x5u/x5c); jwtrace never trusts those, only the keys you gave"
+	case tok.header.Has("nonce"):
+		// Microsoft Graph access tokens: Graph signs the header with the
+		// SHA-256 of the nonce it shows, so the signature checks out only
+		// at Graph (AzureAD/azure-activedirectory-identitymodel-extensions-
+		// for-dotnet issues 609 and 853; MicrosoftDocs/azure-docs issue
+		// 80018: "validate-jwt is not meant to validate tokens targeted
+		// for the Graph api").
+		sig.Detail += ": the header has a nonce, as Microsoft Graph access tokens do; Graph signs a header holding the nonce's SHA-256 instead, so only Graph can verify such a token"
+		sig.Hint = "a Graph token is for Graph, not for your API: request a token for your own API (its aud), which you can verify"
 	default:
 		sig.Hint = "the token was altered after signing, or signed by another key with the same kid"
 	}
@@ -589,10 +608,12 @@ func (v *Verifier) checkAudience(tok *token) Check {
 	c.Expected = strings.Join(v.Rules.Audiences, ", ")
 	if !ok {
 		c.Status = Fail
-		if tok.claims.Has("aud") {
-			c.Detail = "aud is neither a string nor an array of strings"
+		if raw, has := tok.claims.Get("aud"); has {
+			// RFC 7519 §4.1.3: a StringOrURI, or an array of them.
+			c.Detail = "aud is " + excerpt(raw) + ": neither a string nor an array of strings (RFC 7519 §4.1.3)"
 		} else {
 			c.Detail = "the token has no aud claim"
+			c.Hint = noAudienceHint(tok)
 		}
 		return c
 	}
@@ -651,6 +672,43 @@ func audienceHint(tok *token, auds, want []string) string {
 		return "this token was issued for another API: request one for " + want[0]
 	}
 	return "the token was issued for another audience; request one for this service"
+}
+
+// noAudienceHint explains a token without aud, when its issuer is known to
+// leave it out.
+func noAudienceHint(tok *token) string {
+	// AWS Cognito access tokens carry no aud: the app client is in
+	// client_id, and token_use is "access" (AWS Cognito Developer Guide,
+	// "Understanding the access token"; its ID tokens do carry aud).
+	iss, _ := str(tok.claims.Get("iss"))
+	use, _ := str(tok.claims.Get("token_use"))
+	client, hasClient := str(tok.claims.Get("client_id"))
+	cognito := strings.HasPrefix(iss, "https://cognito-idp.") && strings.Contains(iss, ".amazonaws.com/")
+	if hasClient && (cognito || use == "access") {
+		who := "AWS Cognito access tokens have"
+		if !cognito {
+			who = "access tokens with token_use access (AWS Cognito's kind) have"
+		}
+		arg := client
+		if !shellWord(arg) {
+			arg = "APP_CLIENT_ID" // a hostile value is never offered as a command
+		}
+		return who + " no aud: the app client is in client_id. If " + strconv.Quote(client) + " is your app client, check it instead: --skip-audience --require client_id=" + arg + " --require token_use=access"
+	}
+	return ""
+}
+
+// shellWord reports whether s can be pasted into a shell command as it is.
+func shellWord(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:/@", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // isAzure reports whether iss is an Azure AD (Entra ID) issuer, v1 or v2.
@@ -903,7 +961,9 @@ func str(raw json.RawMessage, ok bool) (string, bool) {
 	return s, true
 }
 
-// strList decodes a string or an array of strings.
+// strList decodes a string or an array of strings. An array with any
+// member that is not a string (null among them, which encoding/json would
+// quietly turn into "") is not one.
 func strList(raw json.RawMessage, ok bool) ([]string, bool) {
 	if s, isStr := str(raw, ok); isStr {
 		return []string{s}, true
@@ -911,16 +971,28 @@ func strList(raw json.RawMessage, ok bool) ([]string, bool) {
 	if !ok || len(raw) == 0 || raw[0] != '[' {
 		return nil, false
 	}
-	var list []string
-	if json.Unmarshal(raw, &list) != nil {
+	var members []json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
 		return nil, false
+	}
+	list := make([]string, 0, len(members))
+	for _, m := range members {
+		s, isStr := str(m, true)
+		if !isStr {
+			return nil, false
+		}
+		list = append(list, s)
 	}
 	return list, true
 }
 
 func excerpt(raw json.RawMessage) string {
 	if len(raw) > 60 {
-		return string(raw[:57]) + "..."
+		cut := 57
+		for cut > 0 && !utf8.RuneStart(raw[cut]) {
+			cut--
+		}
+		return string(raw[:cut]) + "..."
 	}
 	return string(raw)
 }
