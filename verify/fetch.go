@@ -356,18 +356,25 @@ func sameIssuer(want, got string) bool {
 // JWKS fetches and parses a JWKS. With refresh it skips the cache (and
 // refills it). Keys that cannot verify are named in notes.
 func (f *Fetcher) JWKS(ctx context.Context, jwksURL string, refresh bool) ([]Key, []string, FetchInfo, error) {
+	keys, _, notes, info, err := f.jwks(ctx, jwksURL, refresh)
+	return keys, notes, info, err
+}
+
+// jwks is JWKS that also returns the keys it refused, so that a token
+// naming one is told why rather than "not found".
+func (f *Fetcher) jwks(ctx context.Context, jwksURL string, refresh bool) (keys, refused []Key, notes []string, info FetchInfo, err error) {
 	body, info, err := f.get(ctx, jwksURL, MaxJWKSBytes, refresh)
 	if err != nil {
-		return nil, nil, info, err
+		return nil, nil, nil, info, err
 	}
-	keys, notes, err := ParseKeys(body, jwksURL, false)
+	keys, refused, notes, err = parseKeys(body, jwksURL, false)
 	if err != nil {
 		if f.Cache != nil {
 			f.Cache.remove(jwksURL)
 		}
-		return nil, nil, info, &FetchError{URL: jwksURL, Err: err}
+		return nil, nil, nil, info, &FetchError{URL: jwksURL, Err: err}
 	}
-	return keys, notes, info, nil
+	return keys, refused, notes, info, nil
 }
 
 // checkDepth refuses JSON nested deeper than any real document.

@@ -482,3 +482,23 @@ func TestGoogleX509KeyMap(t *testing.T) {
 	_ = ed25519.PublicKey(nil)
 	_ = elliptic.P256
 }
+
+// A fetched JWKS's refused key is named too: a token that names it is told
+// why, not that its kid "was not found … another authority or tenant".
+func TestRefusedFetchedKeysAreNamed(t *testing.T) {
+	testKeys(t)
+	weak := weakRSA(t)
+	weakJWK := map[string]any{"kty": "RSA", "kid": "old", "n": bigB64(weak.N), "e": "AQAB"}
+	p := newIDP(t, func(p *idp) { p.keys.Store([]map[string]any{jwkOf("k1"), weakJWK}) })
+	ks, origin, err := fetcherFor(t, false, nil).LoadKeys(bg, Sources{JWKSURL: p.URL + "/keys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(origin.Keys) != 1 || len(origin.Notes) != 1 || !strings.Contains(origin.Notes[0], "RSA 1024") {
+		t.Fatalf("keys %+v, notes %q", origin.Keys, origin.Notes)
+	}
+	v := &Verifier{Keys: ks, Rules: baseRules()}
+	r := v.Verify(bg, sign(t, weak, rsHeader("old"), claims(nil)))
+	mustFail(t, r, CheckKey, `kid "old" is in `+p.URL+`/keys but was refused: RSA 1024`)
+	mustPass(t, v.Verify(bg, sign(t, rsaKey, rsHeader("k1"), claims(nil))))
+}

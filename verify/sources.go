@@ -94,21 +94,23 @@ func (f *Fetcher) LoadKeys(ctx context.Context, src Sources) (*KeySet, *Origin, 
 	var refresh func(context.Context) ([]Key, error)
 	origin := "the given keys"
 	if jwksURL != "" {
-		keys, notes, info, err := f.JWKS(ctx, jwksURL, false)
+		keys, left, notes, info, err := f.jwks(ctx, jwksURL, false)
 		if err != nil {
 			return nil, nil, err
 		}
-		remote, o.JWKS = keys, &info
+		o.Keys = append(append([]Key(nil), local...), keys...)
+		remote, o.JWKS = append(keys, left...), &info
 		o.Notes = append(o.Notes, notes...)
 		origin = "the JWKS of " + jwksURL
 		refresh = func(ctx context.Context) ([]Key, error) {
-			keys, _, _, err := f.JWKS(ctx, jwksURL, true)
-			return keys, err
+			keys, left, _, _, err := f.jwks(ctx, jwksURL, true)
+			return append(keys, left...), err
 		}
+	} else {
+		o.Keys = append([]Key(nil), local...)
 	}
-	o.Keys = append(append([]Key(nil), local...), remote...)
-	// The refused local keys go into the key set after the usable ones:
-	// they never verify, but a token that names one is told why.
+	// The refused keys go into the key set after the usable ones: they
+	// never verify, but a token that names one is told why.
 	return NewKeySet(origin, append(local, refused...), remote, refresh), o, nil
 }
 
