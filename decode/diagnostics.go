@@ -156,9 +156,26 @@ func (t *Token) checkHeader() {
 	}
 }
 
+// suspiciousKid looks for what attacks through kid use: path traversal
+// ("..", a leading "/", "\\"), quotes, statement separators and SQL comments
+// or keywords, and NUL. "/", "+" and "=" alone are not suspicious: Cognito
+// and others use standard base64 key ids such as "4PQh+BZTLdEQ...=" and
+// "6JtAZ.../wIGyhH3p9M=".
 func suspiciousKid(kid string) bool {
-	return strings.Contains(kid, "..") || strings.ContainsAny(kid, "/\\'\";\x00") ||
-		strings.Contains(strings.ToLower(kid), " union ") || strings.Contains(kid, "--")
+	if strings.Contains(kid, "..") || strings.HasPrefix(kid, "/") || strings.ContainsAny(kid, "\\'\";`\x00") ||
+		strings.Contains(kid, "--") || strings.Contains(kid, "/*") || strings.Contains(kid, "%00") || strings.Contains(strings.ToLower(kid), "%2e%2e") {
+		return true
+	}
+	if !strings.Contains(kid, " ") {
+		return false // SQL keywords need spaces around them (or comments, caught above)
+	}
+	lower := " " + strings.ToLower(kid) + " "
+	for _, kw := range []string{" union ", " select ", " drop ", " insert ", " delete ", " update ", " or ", " and ", " where "} {
+		if strings.Contains(lower, kw) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Token) checkSignature(raw string) {
@@ -173,20 +190,38 @@ func (t *Token) checkSignature(raw string) {
 		t.diag(SevError, CodeNoSignature, "the signature part is empty: the token is unsigned (or its signature was stripped), and no verifier should accept it")
 		return
 	}
+	if s.Bytes == 0 {
+		return // not base64url: reported already
+	}
 	if s.ExpectedBytes > 0 && s.Bytes != s.ExpectedBytes {
 		msg := fmt.Sprintf("the signature is %d bytes; %s signatures are %d", s.Bytes, s.Alg, s.ExpectedBytes)
 		if strings.HasPrefix(s.Alg, "ES") && s.Bytes > s.ExpectedBytes && s.Bytes <= s.ExpectedBytes+9 {
 			msg += " — it looks DER-encoded, but JWS uses the fixed-size r||s form (RFC 7518 section 3.4)"
 		} else if s.Bytes < s.ExpectedBytes {
-			msg += " — truncated?"
+			msg += " — the token looks truncated (cut off when it was copied or logged)"
 		}
 		t.diag(SevError, CodeSigLength, "%s", msg)
 	}
-	if strings.HasPrefix(s.Alg, "RS") || strings.HasPrefix(s.Alg, "PS") {
-		if s.Bytes < 256 && s.Bytes > 0 {
+	if isRSA(s.Alg) {
+		// An RSA signature is as long as the key's modulus (RFC 8017 section
+		// 8.2.1), and real keys are a multiple of 512 bits: 1024, 2048, 3072,
+		// 4096. Any other length means the signature lost bytes, not that
+		// the key is odd.
+		switch {
+		case s.Bytes%64 != 0:
+			t.diag(SevError, CodeSigLength, "the signature is %d bytes; %s with a 2048-bit key has 256 (3072-bit: 384, 4096-bit: 512) — the token looks truncated (cut off when it was copied or logged)", s.Bytes, s.Alg)
+		case s.Bytes < 256:
 			t.diag(SevWarning, CodeSigLength, "the signature is %d bytes, so the RSA key has only %d bits; 2048 is the minimum in use today", s.Bytes, s.Bytes*8)
 		}
 	}
+}
+
+func isRSA(alg string) bool {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return true
+	}
+	return false
 }
 
 func (t *Token) checkClaims() {
@@ -209,19 +244,66 @@ func (t *Token) checkClaims() {
 			t.diag(SevWarning, CodeAudType, "aud is neither a string nor an array of strings")
 		}
 	}
+	t.Provider = detectProvider(c)
 	t.classify()
 }
 
-// classify says whether the token looks like an ID token or an access token,
-// from the signals providers actually send.
+// classify says what the token is for, from the signals providers actually
+// send. A provider's own type claim decides when there is one: Keycloak's
+// typ claim (org.keycloak.util.TokenUtil: Bearer, ID, Refresh, Offline,
+// Logout), Cognito's token_use (id, access), RFC 9068's typ at+jwt header,
+// RFC 8417/OIDC back-channel logout's events claim, a token_type claim.
+// Otherwise the claims that only ID tokens or only access tokens carry.
 func (t *Token) classify() {
 	c, h := t.Claims, &t.Header
 	typ, _ := h.String("typ")
 	typ = strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "application/"))
-	var id, access []string
-	if typ == "at+jwt" {
-		access = append(access, "typ at+jwt (RFC 9068)")
+	declared, by := Use(""), ""
+	if v, ok := c.String("typ"); ok && t.Provider == ProviderKeycloak {
+		by = "Keycloak typ " + v
+		switch v {
+		case "Bearer":
+			declared = UseAccess
+		case "ID":
+			declared = UseID
+		case "Refresh", "Offline":
+			declared = UseRefresh
+		case "Logout":
+			declared = UseLogout
+		}
 	}
+	if v, ok := c.String("token_use"); ok && declared == "" {
+		by = "token_use " + v
+		switch v {
+		case "id":
+			declared = UseID
+		case "access":
+			declared = UseAccess
+		}
+	}
+	if v, ok := c.String("token_type"); ok && declared == "" {
+		by = "token_type " + v
+		switch strings.ToLower(v) {
+		case "access", "access_token", "bearer":
+			declared = UseAccess
+		case "refresh", "refresh_token":
+			declared = UseRefresh
+		case "id", "id_token":
+			declared = UseID
+		}
+	}
+	if declared == "" {
+		switch {
+		case typ == "at+jwt":
+			declared, by = UseAccess, "typ at+jwt (RFC 9068)"
+		case typ == "logout+jwt":
+			declared, by = UseLogout, "typ logout+jwt"
+		case c.Has("events") && !c.Has("nonce") && strings.Contains(string(mustGet(c, "events")), "backchannel-logout"):
+			declared, by = UseLogout, "a back-channel logout event"
+		}
+	}
+
+	var id, access []string
 	for _, k := range []string{"nonce", "at_hash", "c_hash"} {
 		if c.Has(k) {
 			id = append(id, k)
@@ -235,14 +317,43 @@ func (t *Token) classify() {
 	if typ == "id_token" || typ == "id+jwt" {
 		id = append(id, "typ "+typ)
 	}
+	if declared != "" {
+		// The issuer said; the other signals only add detail.
+		switch declared {
+		case UseID:
+			id = prepend(by, id)
+			access = nil
+		case UseAccess:
+			access = prepend(by, access)
+			id = nil
+		default:
+			t.Use = declared
+			return
+		}
+	}
 	switch {
 	case len(id) > 0 && len(access) == 0:
+		t.Use = UseID
 		t.diag(SevInfo, CodeIDToken, "this looks like an ID token (%s): it tells the client who signed in; APIs should be called with the access token instead", strings.Join(id, ", "))
 	case len(access) > 0 && len(id) == 0:
-		t.diag(SevInfo, CodeAccessToken, "this looks like an access token (%s): meant for the API named in aud", strings.Join(access, ", "))
+		t.Use = UseAccess
+		if c.Has("aud") {
+			t.diag(SevInfo, CodeAccessToken, "this looks like an access token (%s): meant for the API named in aud", strings.Join(access, ", "))
+		} else {
+			t.diag(SevInfo, CodeAccessToken, "this looks like an access token (%s); it has no aud, so it does not say which API it is for", strings.Join(access, ", "))
+		}
 	case len(access) > 0 && len(id) > 0:
 		t.diag(SevInfo, CodeAccessToken, "this has signs of both an ID token (%s) and an access token (%s)", strings.Join(id, ", "), strings.Join(access, ", "))
 	}
+}
+
+func prepend(s string, list []string) []string {
+	return append([]string{s}, list...)
+}
+
+func mustGet(o *Object, key string) json.RawMessage {
+	v, _ := o.Get(key)
+	return v
 }
 
 func shorten(s string, n int) string {

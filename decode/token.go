@@ -9,6 +9,7 @@ package decode
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -60,11 +61,30 @@ type Token struct {
 	// "valid for 47m more" or "expired 3h12m ago".
 	StatusText  string       `json:"status_text"`
 	Diagnostics []Diagnostic `json:"diagnostics"`
+	// Provider is the identity provider recognised from the issuer and
+	// claims; empty when none was.
+	Provider Provider `json:"provider,omitempty"`
+	// Use is what the token is for (id_token, access_token, refresh_token,
+	// logout_token), from the issuer's own signals; empty when unclear.
+	Use Use `json:"use,omitempty"`
 	// Nested is the inner token of a nested JWT (cty "JWT").
 	Nested *Token `json:"nested,omitempty"`
 
 	// Evaluated is the moment the times were evaluated against.
 	Evaluated time.Time `json:"evaluated_at"`
+}
+
+// tokenFields is Token without its MarshalJSON.
+type tokenFields Token
+
+// MarshalJSON writes the token with an "explain" object: what jwtrace says
+// about each header parameter and claim it knows. It is computed here, not
+// while decoding, so that decoding stays cheap.
+func (t *Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*tokenFields
+		Explain *Explanations `json:"explain,omitempty"`
+	}{(*tokenFields)(t), t.Explanations()})
 }
 
 // Signature summarises the third part of a JWS.
@@ -216,7 +236,12 @@ func parse(compact, source string, opts Options, level int) (*Token, error) {
 	kid, _ := t.Header.String("kid")
 	t.Signature = &Signature{Alg: alg, Kid: kid, Bytes: len(sig), ExpectedBytes: expectedSigBytes(alg)}
 	if sigErr != nil {
-		t.diag(SevError, CodeBase64, "the signature is not base64url: %v", sigErr)
+		if n := len(strings.TrimRight(parts[2], "=")); n%4 == 1 {
+			// The last part is where a cut-off token loses characters.
+			t.diag(SevError, CodeBase64, "the signature is %d characters, a length no base64 text has: the token looks truncated (cut off when it was copied or logged)", n)
+		} else {
+			t.diag(SevError, CodeBase64, "the signature is not base64url: %v", sigErr)
+		}
 	}
 	t.checkSignature(parts[2])
 

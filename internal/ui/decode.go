@@ -60,6 +60,10 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 			title = append(title, Safe(t.Signature.Alg))
 		}
 	}
+	if what := tokenWhat(t); what != "" && v.Explain {
+		// With --explain: which provider issued it and what it is for.
+		title = append(title, what)
+	}
 	if kid, ok := t.Header.String("kid"); ok {
 		title = append(title, `kid "`+Safe(kid)+`"`)
 	}
@@ -77,7 +81,7 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	notes := make([]string, len(t.Header.Members))
 	if v.Explain {
 		for i, m := range t.Header.Members {
-			notes[i] = th.dim.Render(Safe(decode.ExplainHeader(m.Key, stringValue(m.Value))))
+			notes[i] = th.dim.Render(Safe(t.ExplainHeader(m.Key, stringValue(m.Value))))
 		}
 	}
 	writeObject(b, th, ind+"  ", t.Header.Members, notes)
@@ -98,7 +102,7 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 				}
 				notes[i] = Safe(note) + "  " + relStyle(th, tm).Render(Safe(tm.Relative))
 			} else if v.Explain {
-				notes[i] = th.dim.Render(Safe(decode.ExplainClaim(m.Key)))
+				notes[i] = th.dim.Render(Safe(t.ExplainClaim(m.Key)))
 			}
 		}
 		writeObject(b, th, ind+"  ", t.Claims.Members, notes)
@@ -178,13 +182,50 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 	b.WriteString(ind + "{\n")
 	for i, l := range lines {
 		b.WriteString(ind + "  ")
-		if notes[i] == "" || strings.Contains(l, "\n") {
+		if notes[i] == "" {
 			b.WriteString(l + "\n")
+			continue
+		}
+		if first, rest, ok := strings.Cut(l, "\n"); ok {
+			// A value over several lines: the note goes on its first line,
+			// which only opens the array or object.
+			b.WriteString(first + "  " + notes[i] + "\n" + rest + "\n")
 			continue
 		}
 		b.WriteString(pad(l, width) + "  " + notes[i] + "\n")
 	}
 	b.WriteString(ind + "}\n")
+}
+
+// providerNames are the names people know the providers by.
+var providerNames = map[decode.Provider]string{
+	decode.ProviderAzureAD:  "Azure AD",
+	decode.ProviderOkta:     "Okta",
+	decode.ProviderCognito:  "Cognito",
+	decode.ProviderGoogle:   "Google",
+	decode.ProviderFirebase: "Firebase",
+	decode.ProviderKeycloak: "Keycloak",
+	decode.ProviderAuth0:    "Auth0",
+}
+
+var useNames = map[decode.Use]string{
+	decode.UseID:      "ID token",
+	decode.UseAccess:  "access token",
+	decode.UseRefresh: "refresh token",
+	decode.UseLogout:  "logout token",
+}
+
+// tokenWhat names the provider and what the token is for, as in
+// "Keycloak refresh token", or "" when neither is known.
+func tokenWhat(t *decode.Token) string {
+	p, u := providerNames[t.Provider], useNames[t.Use]
+	switch {
+	case p != "" && u != "":
+		return p + " " + u
+	case u != "":
+		return u
+	}
+	return p
 }
 
 func stringValue(raw json.RawMessage) string {

@@ -139,3 +139,50 @@ func TestPrinterTokensIndentsLongArraysOverRealLines(t *testing.T) {
 		t.Errorf("groups not indented over lines:\n%s", out)
 	}
 }
+
+func TestPrinterTokensExplainsValuesPrintedOverSeveralLines(t *testing.T) {
+	// Claims from an Azure AD access token (testdata/real): wids is printed
+	// over several lines and keeps its explanation on its first line.
+	wids := `["62e90394-69f5-4237-9190-012177145e10","b79fbf4d-3ef9-4689-8143-76b194e85509","cf1c38e5-3621-4004-a7cb-879624dced7c"]`
+	claims := `{"iss":"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/","tid":"72f988bf-86f1-41af-91ab-2d7cd011db47","ver":"1.0","wids":` + wids + `,"exp":1795777331}`
+	header := `{"alg":"RS256","x5c":["` + strings.Repeat("MIIC", 30) + `"]}`
+	res, err := decode.Decode([]byte(encodeB64(header)+"."+encodeB64(claims)+"."+encodeB64(strings.Repeat("s", 256))), decode.Options{Now: evalAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&Streams{}).Printer(&buf).Tokens(res.Tokens, DecodeView{Explain: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		`"wids": [  directory role template ids of the user (Azure AD)`,
+		`"x5c": [  certificate chain (never trusted on its own)`,
+		`"62e90394-69f5-4237-9190-012177145e10",`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}
+
+func TestPrinterTokensNamesTheProviderAndWhatTheTokenIsFor(t *testing.T) {
+	claims := `{"exp":1795777331,"iat":1795775531,"iss":"http://localhost:8085/realms/OSSS","aud":"http://localhost:8085/realms/OSSS","typ":"Refresh","azp":"osss-client"}`
+	res, err := decode.Decode([]byte(encodeB64(`{"alg":"HS512"}`)+"."+encodeB64(claims)+"."+encodeB64(strings.Repeat("s", 64))), decode.Options{Now: evalAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&Streams{}).Printer(&buf).Tokens(res.Tokens, DecodeView{Explain: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"JWT · HS512 · Keycloak refresh token", `"typ": "Refresh",`, "Keycloak token type: refresh token"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "access token") {
+		t.Errorf("a refresh token called an access token:\n%s", out)
+	}
+}
