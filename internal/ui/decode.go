@@ -7,11 +7,11 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // DecodeView controls how decoded tokens are shown.
@@ -303,33 +303,7 @@ func WriteJSON(w io.Writer, v any, indent bool) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(escapeJSONText(buf.Bytes()))
+	_, err := w.Write(textsafe.EscapeJSON(buf.Bytes()))
 	return err
 }
 
-// escapeJSONText escapes risky runes in encoded JSON. They can only occur
-// inside strings (JSON's syntax is ASCII), so escaping them keeps the
-// document valid and its meaning unchanged.
-func escapeJSONText(b []byte) []byte {
-	risky := false
-	for _, c := range b {
-		if c >= 0x80 {
-			risky = true
-			break
-		}
-	}
-	if !risky {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
-			out = append(out, b[:size]...)
-		}
-		b = b[size:]
-	}
-	return out
-}
