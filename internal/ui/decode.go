@@ -306,4 +306,3 @@ func WriteJSON(w io.Writer, v any, indent bool) error {
 	_, err := w.Write(textsafe.EscapeJSON(buf.Bytes()))
 	return err
 }
-
