@@ -47,17 +47,20 @@ type fileHop struct {
 	Rules    *fileRules        `yaml:"rules"`
 }
 
+// fileRules are a hop's rules as the file gives them. A nil field is a
+// key the file does not give; an empty string or list is one it gives
+// empty.
 type fileRules struct {
-	Authority  string     `yaml:"authority"`
-	JWKSURL    string     `yaml:"jwks_url"`
+	Authority  *string    `yaml:"authority"`
+	JWKSURL    *string    `yaml:"jwks_url"`
 	Issuer     stringList `yaml:"issuer"`
 	Tenant     stringList `yaml:"tenant"`
 	Audience   stringList `yaml:"audience"`
 	Algs       stringList `yaml:"algs"`
 	Scopes     stringList `yaml:"scopes"`
-	Typ        string     `yaml:"typ"`
+	Typ        *string    `yaml:"typ"`
 	Require    stringList `yaml:"require"`
-	Leeway     string     `yaml:"leeway"`
+	Leeway     *string    `yaml:"leeway"`
 	AllowNoExp *bool      `yaml:"allow_no_exp"`
 }
 
@@ -141,12 +144,25 @@ func LoadFile(path string, getenv func(string) (string, bool)) ([]Hop, error) {
 // ParseFile parses a chain file's contents; body_file paths are relative
 // to path's directory.
 func ParseFile(path string, data []byte, getenv func(string) (string, bool)) ([]Hop, error) {
-	if err := noAliases(data); err != nil {
+	if len(data) > MaxFileBytes {
+		return nil, &FileError{path, fmt.Sprintf("larger than %d bytes", MaxFileBytes)}
+	}
+	// The shape first: the parser's cost grows with the square of the
+	// nesting depth (see prescan).
+	longLines, err := prescan(data)
+	if err != nil {
+		return nil, &FileError{path, err.Error()}
+	}
+	// The parser's error printer quotes the lines around an error, and is
+	// slow on long ones: then only the position is given.
+	withSource := !longLines
+	tree, err := noAliases(data, withSource)
+	if err != nil {
 		return nil, &FileError{path, err.Error()}
 	}
 	var fc fileChain
 	if err := yaml.UnmarshalWithOptions(data, &fc, yaml.DisallowUnknownField()); err != nil {
-		return nil, &FileError{path, yaml.FormatError(err, false, true)}
+		return nil, &FileError{path, yaml.FormatError(err, false, withSource)}
 	}
 	if len(fc.Hops) == 0 {
 		return nil, &FileError{path, "no hops: the file needs a \"hops:\" list"}
@@ -157,9 +173,14 @@ func ParseFile(path string, data []byte, getenv func(string) (string, bool)) ([]
 	dir := filepath.Dir(path)
 	hops := make([]Hop, 0, len(fc.Hops))
 	for i, fh := range fc.Hops {
+		x := &expander{getenv: getenv}
 		h, err := fh.hop(dir, &fc)
 		if err == nil {
-			err = expandHop(&h, getenv)
+			expandHop(&h, x)
+			h.Rules, err = fileHopRules(&fc, i, x, tree)
+		}
+		if err == nil {
+			err = x.err()
 		}
 		if err != nil {
 			return nil, &FileError{path, (&HopError{Index: i + 1, Name: fh.Name, Err: err}).Error()}
@@ -207,11 +228,6 @@ func (fh *fileHop) hop(dir string, fc *fileChain) (Hop, error) {
 		}
 		h.Body = b
 	}
-	r, err := mergeRules(fc.Defaults.Rules, fh.Rules)
-	if err != nil {
-		return h, err
-	}
-	h.Rules = r
 	return h, nil
 }
 
@@ -232,151 +248,249 @@ func ReadBody(path string) ([]byte, error) {
 	return b, nil
 }
 
-// mergeRules gives a hop the defaults' rules, each field overridden by the
-// hop's own.
-func mergeRules(def, own *fileRules) (*Rules, error) {
+// fileHopRules gives hop i the defaults' rules, each key overridden by
+// the hop's own, expands ${NAME} in them, refuses empty values, and turns
+// them into Rules. Errors carry the position of the key at fault.
+func fileHopRules(fc *fileChain, i int, x *expander, tree *ast.File) (*Rules, error) {
+	def, own := fc.Defaults.Rules, fc.Hops[i].Rules
 	if def == nil && own == nil {
 		return nil, nil
 	}
 	var m fileRules
-	for _, r := range []*fileRules{def, own} {
+	// from names, for each key, the YAML path of the rules it came from.
+	from := map[string]string{}
+	for _, src := range []struct {
+		r    *fileRules
+		path string
+	}{{def, "$.defaults.rules"}, {own, fmt.Sprintf("$.hops[%d].rules", i)}} {
+		r := src.r
 		if r == nil {
 			continue
 		}
-		if r.Authority != "" {
+		take := func(key string, given bool) bool {
+			if given {
+				from[key] = src.path
+			}
+			return given
+		}
+		if take("authority", r.Authority != nil) {
 			m.Authority = r.Authority
 		}
-		if r.JWKSURL != "" {
+		if take("jwks_url", r.JWKSURL != nil) {
 			m.JWKSURL = r.JWKSURL
 		}
-		if r.Issuer != nil {
+		if take("issuer", r.Issuer != nil) {
 			m.Issuer = r.Issuer
 		}
-		if r.Tenant != nil {
+		if take("tenant", r.Tenant != nil) {
 			m.Tenant = r.Tenant
 		}
-		if r.Audience != nil {
+		if take("audience", r.Audience != nil) {
 			m.Audience = r.Audience
 		}
-		if r.Algs != nil {
+		if take("algs", r.Algs != nil) {
 			m.Algs = r.Algs
 		}
-		if r.Scopes != nil {
+		if take("scopes", r.Scopes != nil) {
 			m.Scopes = r.Scopes
 		}
-		if r.Typ != "" {
+		if take("typ", r.Typ != nil) {
 			m.Typ = r.Typ
 		}
-		if r.Require != nil {
+		if take("require", r.Require != nil) {
 			m.Require = r.Require
 		}
-		if r.Leeway != "" {
+		if take("leeway", r.Leeway != nil) {
 			m.Leeway = r.Leeway
 		}
 		if r.AllowNoExp != nil {
 			m.AllowNoExp = r.AllowNoExp
 		}
 	}
-	out := &Rules{
-		Authority: m.Authority, JWKSURL: m.JWKSURL,
-		Issuers: m.Issuer, Tenants: m.Tenant, Audiences: m.Audience,
-		Algs: splitAll(m.Algs), Scopes: splitAll(m.Scopes), Typ: m.Typ,
-		AllowNoExp: m.AllowNoExp != nil && *m.AllowNoExp,
+	// ruleErr is an error about key (its element j, or -1 for the
+	// key's value), at its position in the file; msg starts with the key.
+	ruleErr := func(key string, j int, msg string) error {
+		path := from[key] + "." + key
+		where := "rules: "
+		if strings.HasPrefix(path, "$.defaults.") {
+			where = "defaults: rules: "
+		}
+		if n := nodeAt(tree, path); n != nil {
+			if _, seq := n.(*ast.SequenceNode); seq && j >= 0 {
+				if e := nodeAt(tree, fmt.Sprintf("%s[%d]", path, j)); e != nil {
+					n = e
+				}
+			}
+			if tk := n.GetToken(); tk != nil && tk.Position != nil {
+				where = fmt.Sprintf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, where)
+			}
+		}
+		return errors.New(where + msg)
 	}
-	for _, s := range m.Require {
+	// empty is the message for a value that is empty once expanded.
+	empty := func(raw string) string {
+		msg := "an empty value would turn the rule off: give a value, or leave the key out"
+		if strings.Contains(raw, "${") {
+			msg = fmt.Sprintf("%q is empty in the environment: an empty value would turn the rule off", raw)
+		}
+		return msg
+	}
+	one := func(key string, p *string) (string, error) {
+		if p == nil {
+			return "", nil
+		}
+		v := x.expand(*p)
+		if err := x.err(); err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(v) == "" {
+			return "", ruleErr(key, -1, key+": "+empty(*p))
+		}
+		return v, nil
+	}
+	list := func(key string, l stringList, split bool) ([]string, error) {
+		var out []string
+		for j, raw := range l {
+			v := x.expand(raw)
+			if err := x.err(); err != nil {
+				return nil, err
+			}
+			values := []string{v}
+			if split {
+				// "a b,c" is three values.
+				values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+			}
+			if strings.TrimSpace(v) == "" || len(values) == 0 {
+				return nil, ruleErr(key, j, key+": "+empty(raw))
+			}
+			out = append(out, values...)
+		}
+		return out, nil
+	}
+	out := &Rules{AllowNoExp: m.AllowNoExp != nil && *m.AllowNoExp}
+	var err error
+	if out.Authority, err = one("authority", m.Authority); err != nil {
+		return nil, err
+	}
+	if out.JWKSURL, err = one("jwks_url", m.JWKSURL); err != nil {
+		return nil, err
+	}
+	if out.Typ, err = one("typ", m.Typ); err != nil {
+		return nil, err
+	}
+	for _, l := range []struct {
+		key   string
+		list  stringList
+		split bool
+		into  *[]string
+	}{
+		{"issuer", m.Issuer, false, &out.Issuers},
+		{"tenant", m.Tenant, false, &out.Tenants},
+		{"audience", m.Audience, false, &out.Audiences},
+		{"algs", m.Algs, true, &out.Algs},
+		{"scopes", m.Scopes, true, &out.Scopes},
+	} {
+		if *l.into, err = list(l.key, l.list, l.split); err != nil {
+			return nil, err
+		}
+	}
+	for j, s := range m.Require {
 		req, err := verify.ParseRequirement(s)
 		if err != nil {
-			return nil, fmt.Errorf("rules: require: %w", err)
+			return nil, ruleErr("require", j, "require: "+err.Error())
 		}
+		req.Value = x.expand(req.Value)
 		out.Require = append(out.Require, req)
 	}
-	if m.Leeway != "" {
-		d, err := time.ParseDuration(m.Leeway)
+	if m.Leeway != nil {
+		d, err := time.ParseDuration(*m.Leeway)
 		if err != nil || d < 0 {
-			return nil, fmt.Errorf("rules: leeway %q: want a duration such as 30s", m.Leeway)
+			return nil, ruleErr("leeway", -1, fmt.Sprintf("leeway %q: want a duration such as 30s", *m.Leeway))
 		}
 		out.Leeway = d
 	}
 	return out, nil
 }
 
-// splitAll splits each value at commas and spaces: "a b,c" is three.
-func splitAll(values []string) []string {
-	var out []string
-	for _, v := range values {
-		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
+// nodeAt is the node at a YAML path such as $.hops[0].rules.algs, or nil.
+func nodeAt(tree *ast.File, path string) ast.Node {
+	if tree == nil {
+		return nil
 	}
-	return out
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	n, err := p.FilterFile(tree)
+	if err != nil {
+		return nil
+	}
+	return n
 }
 
-// expandHop replaces ${NAME} in the hop's URL, header values and rules.
-// Only the braced form is expanded, so a lone $ stays as it is; a variable
-// that is not set is an error, not an empty string.
-func expandHop(h *Hop, getenv func(string) (string, bool)) error {
-	var missing []string
-	expand := func(s string) string {
-		if !strings.Contains(s, "${") {
-			return s
-		}
-		var b strings.Builder
-		for {
-			i := strings.Index(s, "${")
-			if i < 0 {
-				break
-			}
-			j := strings.IndexByte(s[i:], '}')
-			if j < 0 {
-				break
-			}
-			name := s[i+2 : i+j]
-			v, ok := "", false
-			if getenv != nil && name != "" {
-				v, ok = getenv(name)
-			}
-			if !ok {
-				missing = append(missing, name)
-			}
-			b.WriteString(s[:i])
-			b.WriteString(v)
-			s = s[i+j+1:]
-		}
-		b.WriteString(s)
-		return b.String()
+// expander replaces ${NAME} with the environment variable NAME. Only the
+// braced form is expanded, so a lone $ stays as it is; a variable that is
+// not set is an error, not an empty string.
+type expander struct {
+	getenv  func(string) (string, bool)
+	missing []string
+}
+
+func (x *expander) expand(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
 	}
-	list := func(l []string) {
-		for i := range l {
-			l[i] = expand(l[i])
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			break
 		}
-	}
-	h.URL = expand(h.URL)
-	for _, values := range h.Header {
-		list(values)
-	}
-	if r := h.Rules; r != nil {
-		r.Authority, r.JWKSURL = expand(r.Authority), expand(r.JWKSURL)
-		r.Typ = expand(r.Typ)
-		list(r.Issuers)
-		list(r.Tenants)
-		list(r.Audiences)
-		list(r.Algs)
-		list(r.Scopes)
-		for i := range r.Require {
-			r.Require[i].Value = expand(r.Require[i].Value)
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
 		}
+		name := s[i+2 : i+j]
+		v, ok := "", false
+		if x.getenv != nil && name != "" {
+			v, ok = x.getenv(name)
+		}
+		if !ok {
+			x.missing = append(x.missing, name)
+		}
+		b.WriteString(s[:i])
+		b.WriteString(v)
+		s = s[i+j+1:]
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("${%s} is not set in the environment", missing[0])
+	b.WriteString(s)
+	return b.String()
+}
+
+// err reports the first variable that was not set.
+func (x *expander) err() error {
+	if len(x.missing) > 0 {
+		return fmt.Errorf("${%s} is not set in the environment", x.missing[0])
 	}
 	return nil
+}
+
+// expandHop expands ${NAME} in the hop's URL and header values.
+func expandHop(h *Hop, x *expander) {
+	h.URL = x.expand(h.URL)
+	for _, values := range h.Header {
+		for i := range values {
+			values[i] = x.expand(values[i])
+		}
+	}
 }
 
 // noAliases refuses YAML anchors and aliases before decoding: the decoder
 // expands them, and a few hundred bytes of nested aliases expand to
 // gigabytes ("billion laughs"). defaults: covers what they are for.
-func noAliases(data []byte) error {
+func noAliases(data []byte, withSource bool) (*ast.File, error) {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return errors.New(yaml.FormatError(err, false, true))
+		return nil, errors.New(yaml.FormatError(err, false, withSource))
 	}
 	var found error
 	for _, doc := range f.Docs {
@@ -392,7 +506,7 @@ func noAliases(data []byte) error {
 			return true
 		}), doc)
 	}
-	return found
+	return f, found
 }
 
 type visitFunc func(ast.Node) bool

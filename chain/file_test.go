@@ -149,18 +149,3 @@ func TestCheckHops(t *testing.T) {
 		t.Error("no hops accepted")
 	}
 }
-
-func FuzzParseFile(f *testing.F) {
-	f.Add([]byte(goodFile))
-	f.Add([]byte("hops:\n  - url: http://127.0.0.1:1/\n    expect: [1, 2]\n"))
-	f.Add([]byte("hops: [{url: x, rules: {issuer: [a, b], require: c=d}}]"))
-	f.Add([]byte("&a [*a, *a]"))
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		hops, err := ParseFile(filepath.Join(dir, "chain.yaml"), data, nil)
-		if err != nil {
-			return
-		}
-		_ = Check(hops, false)
-	})
-}

@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -140,6 +142,8 @@ type Runner struct {
 
 	mu   sync.Mutex
 	keys map[string]keyEntry
+	// mk finds the token in server text (built once per token).
+	mk atomic.Pointer[masker]
 }
 
 type keyEntry struct {
@@ -234,6 +238,10 @@ func (r *Runner) maskResult(res *Result) {
 	if c := res.Cause; c != nil {
 		c.Detail, c.Hint = r.mask(c.Detail), r.mask(c.Hint)
 	}
+	if p := res.Prediction; p != nil {
+		// A key source's error may quote what its server sent.
+		p.Error = r.mask(p.Error)
+	}
 	for i := range res.Notes {
 		res.Notes[i] = r.mask(res.Notes[i])
 	}
@@ -279,6 +287,13 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 	res.Status = resp.StatusCode
 	values := resp.Header.Values("WWW-Authenticate")
 	if len(values) > 0 {
+		// Masked before parsing: unquoting a quoted-string (\/ becomes
+		// /) would otherwise leave the parsed params showing what the
+		// raw value hid in an escape.
+		values = slices.Clone(values)
+		for i := range values {
+			values[i] = r.mask(values[i])
+		}
 		res.Challenge = Bearer(ParseChallenges(values))
 		if res.Challenge != nil {
 			c := *res.Challenge
@@ -300,12 +315,25 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 		keep = r.BodyBytes
 	}
 	if keep > 0 {
-		// Read past what is kept by the token's length, so that a token
-		// crossing the cut is masked whole, not shown up to the cut.
-		buf := make([]byte, keep+len(r.Token)+1)
+		// Read past what is kept by the longest echo of the token, so
+		// that an echo crossing the cut is masked whole, not shown up to
+		// the cut. When the body goes on past what was read, what is
+		// kept ends before any echo that starts too late to be whole in
+		// it: masking what comes before may have made it shorter.
+		m := r.masker()
+		slack := 0
+		if r.Token != "" {
+			slack = m.maxEcho
+		}
+		buf := make([]byte, keep+slack+1)
 		n, err := io.ReadFull(resp.Body, buf)
 		res.BodyTruncated = n > keep
-		body := r.mask(string(buf[:n]))
+		body := string(buf[:n])
+		if n == len(buf) {
+			body = m.maskPrefix(body, n-slack)
+		} else {
+			body = m.mask(body)
+		}
 		if len(body) > keep {
 			body = body[:keep]
 		}
@@ -351,12 +379,22 @@ func shortErr(err error) string {
 	return err.Error()
 }
 
-// mask hides the token wherever a server echoed it.
+// mask hides the token wherever a server echoed it, in whatever encoding
+// (see masker).
 func (r *Runner) mask(s string) string {
 	if r.Token == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, r.Token, Mask(r.Token))
+	return r.masker().mask(s)
+}
+
+func (r *Runner) masker() *masker {
+	if m := r.mk.Load(); m != nil && m.token == r.Token {
+		return m
+	}
+	m := newMasker(r.Token)
+	r.mk.Store(m)
+	return m
 }
 
 // sameOrigin reports whether a redirect stays on the scheme, host and port

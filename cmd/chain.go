@@ -69,7 +69,8 @@ names the claim most likely at fault.
 The token comes from --token (- for stdin), --token-file, --token-env NAME,
 $JWTRACE_TOKEN, stdin, or the login cache with --login and the login flags
 (--authority, --client-id, --scope, ...; like jwtrace token, it never asks a
-person). It is masked in all output unless --show-token. Redirects are
+person). It is masked in all output unless --show-token, also where a
+server echoes it percent-, form-, JSON- or base64-encoded. Redirects are
 followed only on the same host: the token is never sent to another one.
 
 Exit status: 0 every hop answered as expected (by default any 2xx), 1 one

@@ -33,10 +33,12 @@ func (p *Printer) ChainHeader(v ChainView) *ChainTable {
 	if v.Token != "" {
 		b.WriteString(" · token " + Safe(v.Token))
 	}
+	// The token comes from the user's source or an authority's token
+	// response: escaped like any text jwtrace did not write.
 	if v.ShowToken {
-		b.WriteString("\n" + th.dim.Render("token ") + v.Masked)
+		b.WriteString("\n" + th.dim.Render("token ") + Safe(v.Masked))
 	} else {
-		b.WriteString("   " + th.dim.Render("[token masked: "+v.Masked+"]"))
+		b.WriteString("   " + th.dim.Render("[token masked: "+Safe(v.Masked)+"]"))
 	}
 	b.WriteString("\n\n")
 	t := &ChainTable{p: p}
@@ -90,9 +92,12 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	}
 	fmt.Fprintf(&b, "  %2d  %s  %s  %s  %s  %s\n", r.Index, pad(t.service(h), t.svcWidth), pad(status, 6), pad(elapsed, 7), saysStyled, t.predicts(r))
 
+	// Every text below may come from the server: each is one line, with
+	// line breaks and control characters escaped (Safe), so that a server
+	// cannot add a line that reads as jwtrace's own.
 	ind := "      "
 	note := func(label, text string) {
-		b.WriteString(ind + th.dim.Render(label) + SafeLines(text) + "\n")
+		b.WriteString(ind + th.dim.Render(label) + Safe(text) + "\n")
 	}
 	for _, u := range r.Redirects {
 		note("redirected to ", u+" (same host: followed)")
@@ -137,10 +142,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		if r.BodyTruncated {
 			more = " (truncated)"
 		}
-		b.WriteString(ind + th.dim.Render("body"+more+":") + "\n")
-		for _, l := range strings.Split(strings.TrimRight(r.Body, "\n"), "\n") {
-			b.WriteString(ind + "  " + Safe(l) + "\n")
-		}
+		b.WriteString(ind + th.dim.Render("body"+more+": ") + Safe(strings.TrimRight(r.Body, "\r\n")) + "\n")
 	}
 	fmt.Fprint(t.p.w, b.String())
 }
