@@ -35,6 +35,7 @@ type mintOptions struct {
 	claims, headers        []string
 	claimsFile             string
 	json                   bool
+	allowWeakSecret        bool
 	// issSet is true when --iss was given (even empty).
 	issSet bool
 	// changed says which flags were given.
@@ -95,6 +96,7 @@ Exit status: 0 printed a token, 2 usage or input error.`,
 	f.StringVar(&opts.claimsFile, "claims-file", "", "start from the claims in JSON `FILE` (- for stdin)")
 	f.StringArrayVar(&opts.headers, "header", nil, "a header field `NAME=VALUE`, NAME:=JSON, or -NAME to remove (repeatable)")
 	f.BoolVar(&opts.json, "json", false, "print {token, header, claims} as JSON")
+	f.BoolVar(&opts.allowWeakSecret, "allow-weak-secret", false, "sign with a --secret shorter than the hash (RFC 7518 §3.2), which jwtrace verify refuses")
 	_ = cmd.MarkFlagFilename("key")
 	_ = cmd.MarkFlagFilename("claims-file", "json")
 	return cmd
@@ -119,7 +121,9 @@ func runMint(opts *mintOptions) error {
 		}
 		claims = c
 	}
-	for name, spec := range map[string]string{"iat": opts.iat, "exp": opts.exp, "nbf": opts.nbf} {
+	times := map[string]time.Time{}
+	for _, name := range []string{"iat", "exp", "nbf"} {
+		spec := map[string]string{"iat": opts.iat, "exp": opts.exp, "nbf": opts.nbf}[name]
 		t, set, err := parseMintTime(spec, now)
 		if err != nil {
 			return &usageError{fmt.Errorf("--%s: %w", name, err)}
@@ -128,10 +132,22 @@ func runMint(opts *mintOptions) error {
 			continue // the file's value beats the default
 		}
 		if set {
-			claims[name] = t.Unix()
+			times[name] = t
 		} else {
 			delete(claims, name)
 		}
+	}
+	// "--exp -5m" asks for a token that expired 5 minutes ago, issued at
+	// some time before that: with the default iat (now) it would expire
+	// before it was issued, which decode flags and no issuer does. Keep the
+	// default lifetime instead: iat an hour before exp.
+	if exp, ok := times["exp"]; ok && !opts.changed("iat") {
+		if iat, ok := times["iat"]; ok && exp.Before(iat) {
+			times["iat"] = exp.Add(-time.Hour)
+		}
+	}
+	for name, t := range times {
+		claims[name] = t.Unix()
 	}
 	if opts.sub != "" {
 		claims["sub"] = opts.sub
@@ -199,12 +215,23 @@ func (opts *mintOptions) signingKey(now time.Time) (key *authority.Key, fromAuth
 			return nil, false, &usageError{fmt.Errorf("--key %s: %w", opts.keyFile, err)}
 		}
 		if opts.alg != "" {
+			if err := algFitsKey(opts.alg, key); err != nil {
+				return nil, false, &usageError{fmt.Errorf("--alg %s with --key %s: %w", opts.alg, opts.keyFile, err)}
+			}
 			key.Alg = opts.alg
 		}
 	case opts.secret != "":
 		secret, _, err := verify.ReadSecret(opts.secret, s.Getenv)
 		if err != nil {
 			return nil, false, &usageError{fmt.Errorf("--secret: %w", err)}
+		}
+		alg := opts.alg
+		if alg == "" {
+			alg = "HS256"
+		}
+		need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
+		if len(secret) < need && !opts.allowWeakSecret {
+			return nil, false, &usageError{fmt.Errorf("--secret is %d bytes; %s needs at least %d, its hash size (RFC 7518 §3.2), and jwtrace verify would refuse the token: use a longer secret, or --allow-weak-secret to mint it anyway", len(secret), alg, need)}
 		}
 		if key, err = authority.SecretKey(secret, opts.alg); err != nil {
 			return nil, false, &usageError{fmt.Errorf("--secret: %w", err)}
@@ -229,6 +256,31 @@ func (opts *mintOptions) signingKey(now time.Time) (key *authority.Key, fromAuth
 		key, fromAuthority = k, true
 	}
 	return key, fromAuthority, nil
+}
+
+// algFitsKey says, in words, why alg cannot sign with key (the library's
+// own error is "jwsbb.Sign: invalid key type *ecdsa.PrivateKey").
+func algFitsKey(alg string, key *authority.Key) error {
+	kty := key.JWK.KeyType().String()
+	var want string
+	switch {
+	case len(alg) == 5 && (strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")):
+		want = "RSA"
+	case len(alg) == 5 && strings.HasPrefix(alg, "ES"):
+		want = "EC"
+	case alg == "EdDSA" || alg == "Ed25519":
+		want = "OKP"
+	case len(alg) == 5 && strings.HasPrefix(alg, "HS"):
+		return errors.New("HMAC signs with a shared secret: use --secret, not --key")
+	default:
+		return fmt.Errorf("unknown algorithm; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA")
+	}
+	if kty != want {
+		names := map[string]string{"RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 key"}
+		fits := map[string]string{"RSA": "RS256 or PS256", "EC": "the curve's ES algorithm (ES256 for P-256)", "OKP": "EdDSA"}
+		return fmt.Errorf("%s needs %s, and the file holds %s (it signs with %s)", alg, names[want], names[kty], fits[kty])
+	}
+	return nil
 }
 
 func containsString(list []string, s string) bool {
@@ -337,9 +389,24 @@ func readClaimsFile(path string, stdin io.Reader) (map[string]any, error) {
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil || m == nil {
-		return nil, fmt.Errorf("%s is not a JSON object: %v", path, err)
+	var v any
+	if err := d.Decode(&v); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, fmt.Errorf("%s is not JSON: %s at byte %d", path, syn.Error(), syn.Offset)
+		}
+		return nil, fmt.Errorf("%s is not JSON: %v", path, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		what := "a single value"
+		switch v.(type) {
+		case []any:
+			what = "an array"
+		case nil:
+			what = "null"
+		}
+		return nil, fmt.Errorf("%s is not a JSON object: it is %s; give the claims as {\"name\": value, …}", path, what)
 	}
 	return m, nil
 }
