@@ -12,10 +12,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/jwtrace/jwtrace/internal/httptrace"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -27,6 +29,7 @@ type httpFlags struct {
 	insecure  bool
 	allowHTTP bool
 	noCache   bool
+	debug     bool
 }
 
 func (h *httpFlags) bind(f *pflag.FlagSet) {
@@ -34,6 +37,19 @@ func (h *httpFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&h.insecure, "insecure", false, "skip TLS certificate verification (dangerous)")
 	f.BoolVar(&h.allowHTTP, "allow-http", false, "allow plain http:// to hosts other than loopback")
 	f.BoolVar(&h.noCache, "no-cache", false, "fetch discovery and JWKS now, ignoring the cache")
+	f.BoolVar(&h.debug, "debug", false, "trace every HTTP request and response on stderr, secrets masked (or JWTRACE_DEBUG=1)")
+}
+
+// debugging is --debug, or JWTRACE_DEBUG set to anything but "", 0 or false.
+func (h *httpFlags) debugging(s *ui.Streams) bool {
+	if h.debug {
+		return true
+	}
+	switch v := s.Getenv("JWTRACE_DEBUG"); strings.ToLower(v) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
 }
 
 // client builds an HTTP client: a per-request timeout, --cacert,
@@ -73,7 +89,11 @@ func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, 
 	tr.ResponseHeaderTimeout = timeout
 	// Servers are hostile too: 64 KiB of response headers is plenty.
 	tr.MaxResponseHeaderBytes = 64 << 10
-	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
+	var rt http.RoundTripper = tr
+	if h.debugging(s) {
+		rt = httptrace.New(tr, s.ErrOut)
+	}
+	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
 }
 
 // fetcher is a verify.Fetcher on client, with the discovery cache unless
