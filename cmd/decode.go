@@ -20,9 +20,10 @@ type decodeOptions struct {
 	now     func() time.Time
 	ctx     context.Context
 
-	file    string
-	json    bool
-	explain bool
+	file     string
+	tokenEnv string
+	json     bool
+	explain  bool
 	// explainSet is true when --explain was given either way.
 	explainSet bool
 	at         string
@@ -44,8 +45,10 @@ fragment with id_token= or access_token=, a JSON token response (every JWT in
 it is decoded and labelled), or text such as a log line with a JWT in it.
 Quotes, surrounding whitespace and line breaks inside the token are ignored.
 
-The input comes from the arguments, from --file, or from stdin ("-" or no
-argument). Decode never checks the signature: use jwtrace verify for that.
+The input comes from the arguments, from --file, from --token-env NAME, or
+from stdin ("-" or no argument); at a terminal with none of these,
+$JWTRACE_TOKEN is decoded when set. Decode never checks the signature: use
+jwtrace verify for that.
 
 Exit status: 0 when a token was decoded, 2 when the input holds no token or
 the token is malformed.`,
@@ -64,6 +67,7 @@ the token is malformed.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.file, "file", "f", "", "read the input from `FILE` (- for stdin)")
+	f.StringVar(&opts.tokenEnv, "token-env", "", "read the input from the environment variable `NAME`")
 	f.BoolVar(&opts.json, "json", false, "print one JSON object per token (JSON Lines when not a terminal)")
 	f.BoolVar(&opts.explain, "explain", false, "explain well-known header and claim names (default: on at a terminal)")
 	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
@@ -125,10 +129,37 @@ func runDecode(opts *decodeOptions) error {
 	return nil
 }
 
-// readDecodeInput gets decode's input from --file, the arguments, or stdin.
+// readDecodeInput gets decode's input from --file, the arguments,
+// --token-env, stdin, or $JWTRACE_TOKEN.
 func readDecodeInput(opts *decodeOptions) ([]byte, error) {
+	if b, ok, err := envInput(opts.streams, opts.tokenEnv, opts.file, opts.args); ok || err != nil {
+		return b, err
+	}
 	return readInput(opts.ctx, opts.streams, opts.file, opts.args,
-		"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode")
+		"  jwtrace decode 'eyJhbGciOi...'\n  pbpaste | jwtrace decode\n  jwtrace decode --token-env TOKEN")
+}
+
+// envInput is the token input from the environment, the way chain takes
+// it: --token-env NAME (with no other input), or, when nothing else was
+// given and stdin is a terminal (not a pipe, which wins), $JWTRACE_TOKEN.
+// ok is false when the input is to be read elsewhere.
+func envInput(s *ui.Streams, tokenEnv, file string, args []string) (b []byte, ok bool, err error) {
+	if tokenEnv != "" {
+		if file != "" || len(args) > 0 {
+			return nil, false, &usageError{errors.New("give the token one way: as an argument, with --file, or with --token-env")}
+		}
+		v := s.Getenv(tokenEnv)
+		if strings.TrimSpace(v) == "" {
+			return nil, false, &usageError{fmt.Errorf("--token-env %s: the variable is empty or not set", tokenEnv)}
+		}
+		return []byte(v), true, nil
+	}
+	if file == "" && len(args) == 0 && s.StdinIsTerminal() {
+		if v := s.Getenv("JWTRACE_TOKEN"); strings.TrimSpace(v) != "" {
+			return []byte(v), true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // readInput gets a command's token input from --file, the arguments, or
