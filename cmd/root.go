@@ -75,6 +75,13 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		// Version is computed when --version is asked, not at start-up.
 		Version: "set-lazily",
 	}
+	// --profile picks a configuration profile (see jwtrace config); the
+	// defaults it and the environment give fill the flags not given.
+	var profile string
+	root.PersistentFlags().StringVar(&profile, "profile", "", "use the defaults of configuration profile `NAME` (see jwtrace config; or $JWTRACE_PROFILE)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return applyDefaults(s, cmd, profile)
+	}
 	cobra.AddTemplateFunc("jwtraceVersion", version.String)
 	root.SetVersionTemplate("jwtrace {{jwtraceVersion}}\n")
 	root.SetIn(s.In)
@@ -94,6 +101,7 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		newAuthorityCmd(s, now),
 		newMintCmd(s, now),
 		newVersionCmd(s),
+		newConfigCmd(s, &profile),
 	)
 	addCompletionExamples(root)
 	return root
