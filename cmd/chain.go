@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,8 +22,10 @@ import (
 )
 
 type chainOptions struct {
-	streams *ui.Streams
-	now     func() time.Time
+	// loginFlags are the login flags, which count only with --login.
+	loginFlags []*pflag.Flag
+	streams    *ui.Streams
+	now        func() time.Time
 
 	file    string
 	method  string
@@ -109,6 +112,7 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	loginFlags.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage = "with --login: " + fl.Usage
 		f.AddFlag(fl)
+		opts.loginFlags = append(opts.loginFlags, fl)
 	})
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("token-file")
@@ -267,12 +271,18 @@ func (opts *chainOptions) bearer(ctx context.Context) (string, error) {
 	if given > 1 {
 		return "", &usageError{errors.New("give the token one way: --token, --token-file, --token-env or --login")}
 	}
-	if !opts.useLogin && (opts.login.req.Authority != "" || opts.login.req.ClientID != "") {
-		return "", &usageError{errors.New("--authority and --client-id pick a cached login: add --login (hops declare their own rules in the chain file)")}
+	if !opts.useLogin {
+		// A login flag without --login does nothing; said, so that
+		// --audience is not mistaken for a rule the hops are checked by.
+		for _, fl := range opts.loginFlags {
+			if fl.Changed {
+				return "", &usageError{fmt.Errorf("--%s is a login flag: with --login it picks the cached login whose token is sent, and without --login it does nothing; add --login, or declare the hops' rules (audience:, issuer:, …) in a chain file", fl.Name)}
+			}
+		}
 	}
 	var input []byte
 	var err error
-	examples := "  jwtrace chain --token-file token.jwt URL...\n  jwtrace token --authority URL --client-id ID | jwtrace chain URL...\n  jwtrace chain --login --authority URL --client-id ID URL..."
+	examples := "  jwtrace chain --token-file token.jwt URL...\n  jwtrace chain --token-env TOKEN URL...\n  jwtrace token --authority URL --client-id ID | jwtrace chain URL...\n  jwtrace chain --login --authority URL --client-id ID URL..."
 	switch {
 	case opts.useLogin:
 		opts.login.http = opts.http
@@ -285,6 +295,9 @@ func (opts *chainOptions) bearer(ctx context.Context) (string, error) {
 	case opts.token == "-":
 		input, err = readInput(ctx, s, "-", nil, examples)
 	case opts.token != "":
+		if looksLikeFile(opts.token) {
+			return "", &usageError{fmt.Errorf("--token %q looks like a file name, which chain would send as the token: use --token-file %s", opts.token, opts.token)}
+		}
 		input = []byte(opts.token)
 	case opts.tokenFile != "":
 		input, err = readInput(ctx, s, opts.tokenFile, nil, examples)
@@ -296,6 +309,10 @@ func (opts *chainOptions) bearer(ctx context.Context) (string, error) {
 		input = []byte(v)
 	case s.Getenv("JWTRACE_TOKEN") != "":
 		input = []byte(s.Getenv("JWTRACE_TOKEN"))
+	case s.StdinIsTerminal():
+		// readInput's words are decode's (arguments, --file); chain's
+		// arguments are URLs.
+		return "", &usageError{errors.New("no token: give --token-file FILE, --token-env NAME, --token TOKEN or --login, set $JWTRACE_TOKEN, or pipe it on stdin\n" + examples)}
 	default:
 		input, err = readInput(ctx, s, "", nil, examples)
 	}
@@ -303,6 +320,24 @@ func (opts *chainOptions) bearer(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return bearerFrom(input)
+}
+
+// looksLikeFile: a --token value that names a file (one that exists, or a
+// token-ish file name, as decode says of its input).
+func looksLikeFile(v string) bool {
+	if strings.HasPrefix(v, "eyJ") && strings.Count(v, ".") >= 2 {
+		return false
+	}
+	if fi, err := os.Stat(v); err == nil && fi.Mode().IsRegular() {
+		return true
+	}
+	lower := strings.ToLower(v)
+	for _, ext := range []string{".jwt", ".txt", ".json", ".token", ".jwe", ".jws"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // bearerFrom takes the one token in the input, in any form decode reads
