@@ -48,7 +48,8 @@ func newChainWorld(t *testing.T) *chainWorld {
 
 func chainRun(t *testing.T, env []string, args ...string) run {
 	t.Helper()
-	s := &ui.Streams{Env: append([]string{"TERM=dumb"}, env...)}
+	// Its own cache directory: no test writes under $HOME.
+	s := &ui.Streams{Env: append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, env...)}
 	// The services check times with the real clock, and so must chain's
 	// predictions.
 	var out, errOut strings.Builder

@@ -79,7 +79,7 @@ func TestABrokenConfigurationBreaksOnlyWhatUsesIt(t *testing.T) {
 func TestChainIgnoresLoginDefaultsWithoutLogin(t *testing.T) {
 	// $JWTRACE_AUTHORITY must not turn into chain's --authority, which
 	// without --login is a usage error.
-	s := &ui.Streams{In: strings.NewReader(""), Env: []string{"JWTRACE_AUTHORITY=http://127.0.0.1:1", "JWTRACE_CLIENT_ID=x"}}
+	s := &ui.Streams{In: strings.NewReader(""), Env: []string{"JWTRACE_AUTHORITY=http://127.0.0.1:1", "JWTRACE_CLIENT_ID=x", "JWTRACE_CACHE_DIR=" + t.TempDir()}}
 	r := jwtrace(t, context.Background(), s, "chain", "--token", "opaque-token", "http://127.0.0.1:1/")
 	if strings.Contains(r.errOut, "add --login") {
 		t.Errorf("chain took the login defaults without --login:\n%s", r.errOut)

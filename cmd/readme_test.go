@@ -43,7 +43,7 @@ func TestREADMEExamplesAreRealOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb"}, Location: time.UTC}
+			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Location: time.UTC}
 			code := Run(context.Background(), s, args, func() time.Time { return time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC) })
 			got := out.String()
 			if m := regexp.MustCompile(`(?m)^\[exit (\d+)\]\n\z`).FindStringSubmatchIndex(want); m != nil {

@@ -23,9 +23,44 @@ import (
 // TestMain lets testscript run "jwtrace" as cmd.Main in a child process of
 // the test binary: no binary is built, and coverage counts.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(homeGuard{m}, map[string]func(){
 		"jwtrace": func() { os.Exit(Main(context.Background())) },
 	})
+}
+
+// homeGuard runs the tests with $HOME (and the XDG directories) pointing at
+// a throwaway directory, and fails the run when a test wrote there: every
+// test keeps to its own temp dirs, and the user's caches, tokens and
+// authority keys are never touched. (Only the top-level test process runs
+// this; the commands testscript starts return before Run.)
+type homeGuard struct{ m *testing.M }
+
+func (g homeGuard) Run() int {
+	home, err := os.MkdirTemp("", "jwtrace-test-home-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(home)
+	for _, k := range []string{"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "JWTRACE_CACHE_DIR", "JWTRACE_AUTHORITY_DIR", "JWTRACE_CONFIG", "JWTRACE_PROFILE"} {
+		os.Unsetenv(k)
+	}
+	os.Setenv("HOME", home)
+	code := g.m.Run()
+	var stray []string
+	_ = filepath.WalkDir(home, func(p string, d os.DirEntry, err error) error {
+		if err == nil && p != home {
+			stray = append(stray, strings.TrimPrefix(p, home))
+		}
+		return nil
+	})
+	if len(stray) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: tests wrote outside their temp dirs, under $HOME: %s\n", strings.Join(stray, ", "))
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 // TestScripts runs the end-to-end user stories in testdata/script/*.txtar.
