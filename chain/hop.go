@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 // Hop is one service the token is sent to.
@@ -187,7 +188,7 @@ func (h *Hop) check(allowHTTP bool) error {
 		}
 		if r.Declared() {
 			if err := vr.Check(); err != nil {
-				return fmt.Errorf("rules: %w", err)
+				return fmt.Errorf("rules: %w", explain.YAML.RuleError(err))
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 // Verdict is what a hop's server did with the token.
@@ -112,8 +113,11 @@ type Prediction struct {
 type Cause struct {
 	// Claim is a claim name (aud, iss, exp, nbf, iat, scp, typ) or
 	// "signature".
-	Claim  string `json:"claim"`
-	Detail string `json:"detail"`
+	Claim string `json:"claim"`
+	// Code is the reason code of the failed check, when the cause comes
+	// from the hop's rules.
+	Code   verify.Code `json:"code,omitempty"`
+	Detail string      `json:"detail"`
 	// Hint suggests a fix, when verify has one.
 	Hint string `json:"hint,omitempty"`
 	// From says how jwtrace knows: "rules" (the hop's declared rules),
@@ -464,6 +468,9 @@ func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
 	vr.At = r.now()
 	v := &verify.Verifier{Keys: e.keys, Rules: vr}
 	res := v.Verify(ctx, r.Token)
+	// A hop's rules are a chain file's keys: the checks' words name those,
+	// not verify's flags.
+	explain.YAML.Fill(res)
 	return &Prediction{Accept: res.Valid, Summary: res.Summary, Failed: res.Failed, Checks: res.Checks}
 }
 
@@ -516,7 +523,7 @@ func (r *Runner) cause(res *Result) *Cause {
 	if p := res.Prediction; p != nil && p.Error == "" {
 		for _, c := range p.Checks {
 			if c.Status == verify.Fail {
-				return &Cause{Claim: checkClaim(c.Name), Detail: c.Detail, Hint: c.Hint, From: "rules"}
+				return &Cause{Claim: checkClaim(c.Name), Code: c.Code, Detail: explain.YAML.Detail(&c), Hint: explain.YAML.Hint(&c), From: "rules"}
 			}
 		}
 	}

@@ -478,3 +478,42 @@ func ptr(b *bool) any {
 	}
 	return *b
 }
+
+// A hop that declares only authority: checks no audience and no typ, and
+// the prediction says so in the chain file's words: a chain file has no
+// --skip-audience or --typ flag to point at.
+func TestPredictionSpeaksChainFileKeys(t *testing.T) {
+	a := authoritytest.Start(t)
+	token := a.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "exp": time.Now().Add(-time.Hour).Unix()})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) }))
+	t.Cleanup(srv.Close)
+	r := newRunner(token)
+	r.Fetcher = &verify.Fetcher{AllowHTTP: true}
+	rep := r.Run(context.Background(), []Hop{{Name: "api", URL: srv.URL, Method: "GET", Rules: &Rules{Authority: a.URL}}}, nil)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"--skip-audience", "--skip-issuer", "no --typ rule", "--require", "--scope", "--at TIME"} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("chain --json names verify's flag %q:\n%s", leak, b)
+		}
+	}
+	p := rep.Hops[0].Prediction
+	if p == nil {
+		t.Fatal("no prediction")
+	}
+	got := map[string]verify.Check{}
+	for _, c := range p.Checks {
+		got[c.Name] = c
+	}
+	if c := got[verify.CheckAudience]; c.Code != verify.CodeNotDeclared || c.Detail != "not declared (audience:): a token for any audience is accepted" {
+		t.Errorf("audience check = %+v", c)
+	}
+	if c := got[verify.CheckType]; c.Detail != `not declared (typ:) (typ is "at+jwt")` && c.Detail != "not declared (typ:)" {
+		t.Errorf("type check = %+v", c)
+	}
+	if c := rep.Hops[0].Cause; c == nil || c.Code != verify.CodeExpExpired || c.Claim != "exp" || c.Hint != "get a new token" {
+		t.Errorf("cause = %+v, want exp.expired with a hint that names no flag", c)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 type verifyOptions struct {
@@ -136,7 +137,7 @@ func runVerify(opts *verifyOptions) error {
 		early.Issuers = []string{opts.authority}
 	}
 	if err := early.Check(); err != nil {
-		return &usageError{err}
+		return &usageError{explain.CLI.RuleError(err)}
 	}
 	if opts.timeout <= 0 {
 		return &usageError{errors.New("--timeout must be more than 0 (it bounds each request)")}
@@ -166,12 +167,12 @@ func runVerify(opts *verifyOptions) error {
 		rules.Issuers = []string{origin.Issuer}
 	}
 	if err := rules.Check(); err != nil {
-		return &usageError{err}
+		return &usageError{explain.CLI.RuleError(err)}
 	}
 	if len(origin.Keys) == 0 {
 		return &verify.FetchError{URL: firstNonEmpty(opts.jwksURL, opts.authority), Err: errors.New("no usable verification key: " + strings.Join(origin.Notes, "; "))}
 	}
-	v := &verify.Verifier{Keys: keys, Rules: rules}
+	v := &verify.Verifier{Keys: keys, Rules: rules, Explain: explain.CLI.FillFailures}
 
 	if opts.batch {
 		stats, err := v.Batch(ctx, s.In, s.Out, 0)
@@ -206,6 +207,7 @@ func runVerify(opts *verifyOptions) error {
 	var results []*verify.Result
 	for _, c := range found.Candidates {
 		r := v.Verify(ctx, c.Token)
+		explain.CLI.Fill(r)
 		if len(found.Candidates) > 1 {
 			r.Source = c.Source
 		}

@@ -15,7 +15,8 @@ import (
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
-// BatchLine is one line of --batch output.
+// BatchLine is one line of --batch output. Errors are the failed checks'
+// details as the Verifier's Explain renders them (their codes without it).
 type BatchLine struct {
 	// Line is the input line number (1-based).
 	Line    int    `json:"line"`
@@ -76,6 +77,9 @@ func (v *Verifier) Batch(ctx context.Context, r io.Reader, w io.Writer, workers 
 						res = tooLongResult()
 					} else {
 						res = v.Verify(ctx, it.token)
+					}
+					if v.Explain != nil {
+						v.Explain(res)
 					}
 					if res.Valid {
 						c.valid++
@@ -189,7 +193,13 @@ func appendBatchLine(buf []byte, line int, res *Result) []byte {
 			first = false
 			buf = appendJSONString(buf, c.Name)
 			buf = append(buf, ':')
-			buf = appendJSONString(buf, c.Detail)
+			if c.Detail == "" {
+				// Nothing rendered it (a caller without Explain): the
+				// code says why.
+				buf = appendJSONString(buf, string(c.Code))
+			} else {
+				buf = appendJSONString(buf, c.Detail)
+			}
 		}
 		buf = append(buf, '}')
 	}
@@ -284,7 +294,7 @@ func readLine(br *bufio.Reader, limit int) (line string, tooLong bool, err error
 
 // tooLongResult is the answer for a line longer than any token.
 func tooLongResult() *Result {
-	r := &Result{Checks: []Check{{Name: CheckFormat, Status: Fail, Detail: fmt.Sprintf("the line is longer than %d bytes, more than any token", decode.MaxTokenBytes)}}}
+	r := &Result{Checks: []Check{{Name: CheckFormat, Status: Fail, Code: CodeFormatLineTooLong, Params: Params{{"max", strconv.Itoa(decode.MaxTokenBytes)}}}}}
 	r.finish()
 	return r
 }

@@ -148,12 +148,14 @@ func baseRules() Rules {
 }
 
 func newVerifier(rules Rules, keys ...Key) *Verifier {
-	return &Verifier{Keys: NewKeySet("the test keys", keys, nil, nil), Rules: rules}
+	return &Verifier{Keys: NewKeySet("the test keys", keys, nil, nil), Rules: rules, Explain: testFillFailures}
 }
 
-// check finds a check by name.
+// check finds a check by name, its text filled as verify's command line
+// shows it.
 func check(t testing.TB, r *Result, name string) Check {
 	t.Helper()
+	rendered(r)
 	for _, c := range r.Checks {
 		if c.Name == name {
 			return c

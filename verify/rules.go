@@ -70,68 +70,90 @@ func ParseRequirement(s string) (Requirement, error) {
 	return Requirement{Claim: claim, Value: value, HasValue: has}, nil
 }
 
-// RuleError is a rule set that cannot be used (a usage error).
-type RuleError struct{ Msg string }
+// RuleError is a rule set that cannot be used (a usage error). Its
+// Problems are data; explain renders them in the words of the surface that
+// gave the rules and sets Msg.
+type RuleError struct {
+	Problems []RuleProblem
+	// Msg is the problems in words, once rendered.
+	Msg string
+}
 
-func (e *RuleError) Error() string { return e.Msg }
+// RuleProblem is one reason a rule set cannot be used.
+type RuleProblem struct {
+	Code   RuleCode `json:"code"`
+	Params Params   `json:"params,omitempty"`
+}
+
+// Error is Msg, or the codes when the error was not rendered.
+func (e *RuleError) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
+	codes := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		codes[i] = string(p.Code)
+	}
+	return "unusable rules: " + strings.Join(codes, ", ")
+}
 
 // Check refuses rule sets that would silently check less than the user
 // thinks: no issuer or audience rule without an explicit skip, unknown
 // algorithms, "none".
 func (r *Rules) Check() error {
-	var msgs []string
+	var probs []RuleProblem
+	add := func(code RuleCode, params Params) {
+		probs = append(probs, RuleProblem{Code: code, Params: params})
+	}
 	if len(r.Issuers) == 0 && !r.SkipIssuer {
-		msgs = append(msgs, "no issuer rule: give --issuer URL (repeatable; {tenantid} templates work), --authority, or --skip-issuer to not check it")
+		add(RuleNoIssuer, nil)
 	}
 	if len(r.Issuers) > 0 && r.SkipIssuer {
-		msgs = append(msgs, "--skip-issuer and an issuer rule contradict each other")
+		add(RuleIssuerConflict, nil)
 	}
 	if len(r.Audiences) == 0 && !r.SkipAudience {
-		msgs = append(msgs, "no audience rule: give --audience (repeatable, one of them must be in aud), or --skip-audience to not check it")
+		add(RuleNoAudience, nil)
 	}
 	if len(r.Audiences) > 0 && r.SkipAudience {
-		msgs = append(msgs, "--skip-audience and --audience contradict each other")
+		add(RuleAudienceConflict, nil)
 	}
 	if len(r.Tenants) > 0 && r.SkipIssuer {
-		msgs = append(msgs, "--tenant needs an issuer rule: it limits the tenants a {tenantid} issuer accepts; --skip-issuer turns that off")
+		add(RuleTenantNoIssuer, nil)
 	}
 	for _, f := range []struct {
-		flag string
+		rule string
 		list []string
-	}{{"--issuer", r.Issuers}, {"--audience", r.Audiences}, {"--tenant", r.Tenants}} {
-		for _, v := range f.list {
-			if strings.TrimSpace(v) == "" {
-				msgs = append(msgs, f.flag+" is empty: an empty rule would accept a token with an empty claim")
-				break
-			}
+	}{{RuleIssuer, r.Issuers}, {RuleAudience, r.Audiences}, {RuleTenant, r.Tenants}} {
+		if hasBlank(f.list) {
+			add(RuleEmpty, Params{{"rule", f.rule}})
 		}
 	}
 	// An empty --scope, --alg or --typ (an unset variable: --scope "$SCOPE")
 	// would otherwise read as no rule at all and silently check less.
 	if hasBlank(r.Scopes) {
-		msgs = append(msgs, "--scope is empty (an unset variable?): give the scopes the token must carry, or leave --scope out to not check them")
+		add(RuleBlank, Params{{"rule", RuleScope}})
 	}
 	if hasBlank(r.Algs) {
-		msgs = append(msgs, "--alg is empty (an unset variable?): give the algorithms to accept (e.g. RS256), or leave --alg out to let the key decide")
+		add(RuleBlank, Params{{"rule", RuleAlg}})
 	}
 	if (r.TypGiven || r.Typ != "") && strings.TrimSpace(r.Typ) == "" {
-		msgs = append(msgs, "--typ is empty (an unset variable?): give the header typ to require (e.g. at+jwt), or leave --typ out to not check it")
+		add(RuleBlank, Params{{"rule", RuleTyp}})
 	}
 	for _, a := range r.Algs {
 		if strings.TrimSpace(a) == "" {
 			continue
 		}
 		if strings.EqualFold(a, "none") {
-			msgs = append(msgs, `--alg none: unsigned tokens are never accepted`)
+			add(RuleAlgNone, nil)
 		} else if !knownAlg(a) {
-			msgs = append(msgs, fmt.Sprintf("--alg %s: not a JWS algorithm jwtrace verifies (%s)", a, strings.Join(knownAlgs, ", ")))
+			add(RuleAlgUnknown, Params{{"alg", a}, {"known", strings.Join(KnownAlgs(), ", ")}})
 		}
 	}
 	if r.Leeway < 0 {
-		msgs = append(msgs, "--leeway must not be negative")
+		add(RuleLeewayNegative, nil)
 	}
-	if len(msgs) > 0 {
-		return &RuleError{strings.Join(msgs, "\n")}
+	if len(probs) > 0 {
+		return &RuleError{Problems: probs}
 	}
 	return nil
 }
@@ -140,17 +162,6 @@ func (r *Rules) Check() error {
 func hasBlank(list []string) bool {
 	for _, v := range list {
 		if strings.TrimSpace(v) == "" {
-			return true
-		}
-	}
-	return false
-}
-
-var knownAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"}
-
-func knownAlg(a string) bool {
-	for _, k := range knownAlgs {
-		if k == a {
 			return true
 		}
 	}
@@ -179,19 +190,21 @@ func azureIssuer(iss string) (tenant, version string) {
 	return "", ""
 }
 
-// matchIssuer matches one rule against the token's iss and tid. note
-// explains a match that was not a plain string comparison.
-func matchIssuer(rule, iss, tid string) (ok bool, note string, err error) {
+// matchIssuer matches one rule against the token's iss and tid. how
+// explains a match that was not a plain string comparison: "template"
+// names the template, or "azure_version", "tenant", "rule_version" and
+// "rule" an Azure AD v1/v2 match.
+func matchIssuer(rule, iss, tid string) (ok bool, how Params, err error) {
 	want := rule
 	if strings.Contains(rule, "{tenantid}") {
 		if tid == "" {
-			return false, "", errNoTenant
+			return false, nil, errNoTenant
 		}
 		want = strings.ReplaceAll(rule, "{tenantid}", tid)
-		note = "matches the template " + rule
+		how = Params{{"template", rule}}
 	}
 	if iss == want {
-		return true, note, nil
+		return true, how, nil
 	}
 	// Azure AD issues v1 access tokens (sts.windows.net) from its v2
 	// endpoints when the API's manifest asks for them, and services that
@@ -199,29 +212,29 @@ func matchIssuer(rule, iss, tid string) (ok bool, note string, err error) {
 	wt, wv := azureIssuer(want)
 	gt, gv := azureIssuer(iss)
 	if wt != "" && gt != "" && wv != gv && strings.EqualFold(wt, gt) {
-		return true, fmt.Sprintf("Azure AD %s issuer of tenant %s, accepted for the %s rule %s", gv, gt, wv, want), nil
+		return true, Params{{"azure_version", gv}, {"tenant", gt}, {"rule_version", wv}, {"rule", want}}, nil
 	}
-	return false, "", nil
+	return false, nil, nil
 }
 
-// issuerHint explains a near miss.
-func issuerHint(rules []string, iss string) string {
+// issuerAdvice explains a near miss.
+func issuerAdvice(rules []string, iss string) []Advice {
 	for _, r := range rules {
 		switch {
 		case strings.TrimRight(r, "/") == strings.TrimRight(iss, "/") && strings.HasSuffix(iss, "/"):
-			return "the token's issuer has a trailing slash the rule lacks; issuers are compared exactly"
+			return []Advice{{Code: AdviceSlashInToken}}
 		case strings.TrimRight(r, "/") == strings.TrimRight(iss, "/"):
-			return "the rule has a trailing slash the token's issuer lacks; issuers are compared exactly"
+			return []Advice{{Code: AdviceSlashInRule}}
 		case strings.EqualFold(r, iss):
-			return "the issuer differs only in letter case; issuers are compared exactly"
+			return []Advice{{Code: AdviceIssuerCase}}
 		}
 	}
 	if t, _ := azureIssuer(iss); t != "" {
 		for _, r := range rules {
 			if rt, _ := azureIssuer(r); rt != "" && !strings.EqualFold(rt, t) {
-				return "the token comes from another Azure AD tenant (" + t + "); for multi-tenant apps use --issuer 'https://login.microsoftonline.com/{tenantid}/v2.0' with --tenant"
+				return []Advice{{Code: AdviceOtherTenant, Params: Params{{"tenant", t}}}}
 			}
 		}
 	}
-	return ""
+	return nil
 }

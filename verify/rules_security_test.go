@@ -39,7 +39,7 @@ func TestRulesRefuseEmptyScopeAlgAndTyp(t *testing.T) {
 		t.Run(c.name+" is a usage error", func(t *testing.T) {
 			r := baseRules()
 			c.edit(&r)
-			err := r.Check()
+			err := ruleErr(r.Check())
 			var re *RuleError
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Check() = %v, want a RuleError saying %q", err, c.want)

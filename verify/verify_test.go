@@ -268,7 +268,7 @@ func TestVerifyRulesMustBeExplicit(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name+" is a usage error", func(t *testing.T) {
-			err := c.rules.Check()
+			err := ruleErr(c.rules.Check())
 			var re *RuleError
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want a RuleError with %q", err, c.want)

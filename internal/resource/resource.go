@@ -69,6 +69,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 // Limits and defaults.
@@ -285,7 +286,7 @@ func newHandler(cfg Config) (*handler, error) {
 		},
 	}
 	if err := h.rules.Check(); err != nil {
-		return nil, fmt.Errorf("resource: %v", err)
+		return nil, fmt.Errorf("resource: %v", explain.Plain.RuleError(err))
 	}
 	return h, nil
 }
@@ -370,7 +371,7 @@ func (h *handler) serve(r *http.Request) answer {
 		desc := res.Summary
 		for _, c := range res.Checks {
 			if c.Status == verify.Fail {
-				desc = c.Detail
+				desc = explain.Plain.Detail(&c)
 				break
 			}
 		}
@@ -728,7 +729,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("resource: %v", err)
+		return nil, fmt.Errorf("resource: %v", explain.Plain.RuleError(err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errLog := io.Discard

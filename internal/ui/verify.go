@@ -7,6 +7,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 // VerifyView is what the verify report says about where the keys came from.
@@ -30,8 +31,12 @@ var checkLabels = map[string]string{
 }
 
 // Verification writes verify's checklist for each result: where the keys
-// came from, every check with its outcome, and a summary line.
+// came from, every check with its outcome, and a summary line. The words
+// are explain's, for verify's command line.
 func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
+	for _, r := range results {
+		explain.CLI.Fill(r)
+	}
 	var b strings.Builder
 	th := p.th
 	if o := v.Origin; o != nil {
@@ -45,11 +50,12 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 		if len(results) > 1 && r.Source != "" {
 			b.WriteString(th.section.Render(Safe(r.Source)) + "\n")
 		}
-		unread := 0
+		unread, why := 0, ""
 		for _, c := range r.Checks {
-			if c.Status == verify.Skip && strings.HasPrefix(c.Detail, "not checked: the ") {
+			if explain.Unmade(&c) {
 				// One line for the checks a broken token leaves unmade.
 				unread++
+				why = explain.CLI.NotMade(&c)
 				continue
 			}
 			var mark string
@@ -71,8 +77,8 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			}
 			fmt.Fprintf(&b, "  %s %s  %s\n", mark, th.key.Render(label), detail)
 			if c.Status == verify.Fail {
-				if c.Expected != "" && !strings.Contains(c.Detail, c.Expected) {
-					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.dim.Render("expected: ")+Safe(c.Expected))
+				if want := explain.CLI.Expected(&c); want != "" {
+					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.dim.Render("expected: ")+Safe(want))
 				}
 				if c.Hint != "" {
 					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.warn.Render("hint: ")+Safe(c.Hint))
@@ -80,7 +86,7 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			}
 		}
 		if unread > 0 {
-			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more checks not made: %s", unread, strings.TrimPrefix(lastSkip(r), "not checked: "))))
+			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more checks not made: %s", unread, why)))
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "  %s\n", th.dim.Render("note: "+Safe(n)))
@@ -88,7 +94,7 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 		b.WriteString("\n")
 		if r.Valid {
 			line := "VALID" + strings.TrimPrefix(r.Summary, "valid")
-			if strings.Contains(line, "NOT checked") || len(r.Warnings) > 0 {
+			if skippedLoud(r) || len(r.Warnings) > 0 {
 				b.WriteString(th.warn.Render(line) + "\n")
 			} else {
 				b.WriteString(th.ok.Render(line) + "\n")
@@ -148,14 +154,15 @@ func relAgo(d time.Duration) string {
 // Warning styles a warning for the Printer's stream.
 func (p *Printer) Warning(s string) string { return p.th.warn.Render(s) }
 
-// lastSkip is the reason the last unmade check gives.
-func lastSkip(r *verify.Result) string {
-	for i := len(r.Checks) - 1; i >= 0; i-- {
-		if c := r.Checks[i]; c.Status == verify.Skip && strings.HasPrefix(c.Detail, "not checked: the ") {
-			return c.Detail
+// skippedLoud reports whether a valid result left the issuer or the
+// audience unchecked.
+func skippedLoud(r *verify.Result) bool {
+	for _, s := range r.Skipped {
+		if s == verify.CheckIssuer || s == verify.CheckAudience {
+			return true
 		}
 	}
-	return ""
+	return false
 }
 
 // Box draws lines in a plain box, as login shows its device code.

@@ -1,0 +1,58 @@
+package explain
+
+import "github.com/jwtrace/jwtrace/verify"
+
+// ruleText renders each reason Rules.Check refuses a rule set.
+var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
+	verify.RuleNoIssuer: func(s Surface, _ verify.Params) string {
+		return s.words("no issuer rule: give --issuer URL (repeatable; {tenantid} templates work), --authority, or --skip-issuer to not check it",
+			"no issuer rule: declare issuer: or authority:",
+			"no issuer rule: configure the accepted issuer")
+	},
+	verify.RuleIssuerConflict: func(s Surface, _ verify.Params) string {
+		return s.words("--skip-issuer and an issuer rule contradict each other",
+			"issuer: is declared and also skipped",
+			"the issuer rule is both given and skipped")
+	},
+	verify.RuleNoAudience: func(s Surface, _ verify.Params) string {
+		return s.words("no audience rule: give --audience (repeatable, one of them must be in aud), or --skip-audience to not check it",
+			"no audience rule: declare audience:",
+			"no audience rule: configure the accepted audience")
+	},
+	verify.RuleAudienceConflict: func(s Surface, _ verify.Params) string {
+		return s.words("--skip-audience and --audience contradict each other",
+			"audience: is declared and also skipped",
+			"the audience rule is both given and skipped")
+	},
+	verify.RuleTenantNoIssuer: func(s Surface, _ verify.Params) string {
+		return s.words("--tenant needs an issuer rule: it limits the tenants a {tenantid} issuer accepts; --skip-issuer turns that off",
+			"tenant: needs an issuer rule (issuer: or authority:): it limits the tenants a {tenantid} issuer accepts",
+			"the tenant rule needs an issuer rule: it limits the tenants a {tenantid} issuer accepts")
+	},
+	verify.RuleEmpty: func(s Surface, p verify.Params) string {
+		return s.Rule(p.Get("rule")) + " is empty: an empty rule would accept a token with an empty claim"
+	},
+	verify.RuleBlank: func(s Surface, p verify.Params) string {
+		name := s.Rule(p.Get("rule"))
+		leave := ", or leave " + name + " out"
+		if s == Plain {
+			leave = ", or leave it out"
+		}
+		switch p.Get("rule") {
+		case verify.RuleScope:
+			return name + " is empty (an unset variable?): give the scopes the token must carry" + leave + " to not check them"
+		case verify.RuleAlg:
+			return name + " is empty (an unset variable?): give the algorithms to accept (e.g. RS256)" + leave + " to let the key decide"
+		}
+		return name + " is empty (an unset variable?): give the header typ to require (e.g. at+jwt)" + leave + " to not check it"
+	},
+	verify.RuleAlgNone: func(s Surface, _ verify.Params) string {
+		return s.words("--alg none", "algs: none", "the algorithm none") + ": unsigned tokens are never accepted"
+	},
+	verify.RuleAlgUnknown: func(s Surface, p verify.Params) string {
+		return s.words("--alg ", "algs: ", "the algorithm ") + p.Get("alg") + ": not a JWS algorithm jwtrace verifies (" + p.Get("known") + ")"
+	},
+	verify.RuleLeewayNegative: func(s Surface, _ verify.Params) string {
+		return s.words("--leeway", "leeway:", "the leeway") + " must not be negative"
+	},
+}

@@ -1,0 +1,116 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+)
+
+// timeRule is one of the time checks. The three differ only in data:
+// which claim, which codes, when the value fails and what to advise.
+type timeRule struct {
+	name, claim string
+	ok, bad     Code
+	notNumeric  Code
+	// absent is the code of a token without the claim; absentFails says
+	// whether that fails (exp) or passes (nbf, iat).
+	absent      Code
+	absentFails bool
+	// fails reports whether a claim of sec fails at now with leeway lw.
+	fails  func(now, sec, lw int64) bool
+	advice []Advice
+}
+
+// timeRules are exp, nbf and iat (RFC 7519 §4.1.4-4.1.6), in report order.
+var timeRules = [...]timeRule{
+	{name: CheckExpiry, claim: "exp", ok: CodeExpOK, bad: CodeExpExpired, notNumeric: CodeExpNotNumeric,
+		absent: CodeExpMissing, absentFails: true,
+		fails:  func(now, sec, lw int64) bool { return now >= sec+lw },
+		advice: []Advice{{Code: AdviceNewToken}, {Code: AdviceRule, Params: Params{{"rule", RuleAt}}}}},
+	{name: CheckNotBefore, claim: "nbf", ok: CodeNbfOK, bad: CodeNbfFuture, notNumeric: CodeNbfNotNumeric,
+		absent: CodeNbfAbsent,
+		fails:  func(now, sec, lw int64) bool { return now+lw < sec },
+		advice: []Advice{{Code: AdviceClockAhead}, {Code: AdviceRule, Params: Params{{"rule", RuleLeeway}}}}},
+	{name: CheckIssuedAt, claim: "iat", ok: CodeIatOK, bad: CodeIatFuture, notNumeric: CodeIatNotNumeric,
+		absent: CodeIatAbsent,
+		fails:  func(now, sec, lw int64) bool { return now+lw < sec },
+		advice: []Advice{{Code: AdviceClockAhead}, {Code: AdviceRule, Params: Params{{"rule", RuleLeeway}}}}},
+}
+
+// adviceAllowNoExp is the advice for a token without exp.
+var adviceAllowNoExp = []Advice{{Code: AdviceRule, Params: Params{{"rule", RuleAllowNoExp}}}}
+
+// checkTimes checks exp, nbf and iat at the given moment.
+func (v *Verifier) checkTimes(tok *token, at time.Time) []Check {
+	now := at.Unix()
+	lw := int64(v.Rules.Leeway / time.Second)
+	out := make([]Check, len(timeRules))
+	for i := range timeRules {
+		tr := &timeRules[i]
+		c := Check{Name: tr.name, Claim: tr.claim}
+		raw, present := tok.claims.Get(tr.claim)
+		var sec int64
+		var err error
+		if present {
+			sec, err = NumericDate(raw)
+		}
+		switch {
+		case !present && tr.absentFails && v.Rules.AllowNoExp:
+			c.Status, c.Code = Skip, CodeExpAllowed
+		case !present && tr.absentFails:
+			c.Status, c.Code, c.Advice = Fail, tr.absent, adviceAllowNoExp
+		case !present:
+			c.Status, c.Code = Pass, tr.absent
+		case err != nil:
+			c.Status, c.Code = Fail, tr.notNumeric
+		case tr.fails(now, sec, lw):
+			c.Status, c.Code, c.Advice = Fail, tr.bad, tr.advice
+			c.Params = v.timeParams(sec, now)
+		case v.brief:
+			c.Status, c.Code = Pass, tr.ok
+		default:
+			c.Status, c.Code = Pass, tr.ok
+			c.Params = v.timeParams(sec, now)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func (v *Verifier) timeParams(sec, now int64) Params {
+	p := Params{{"at", strconv.FormatInt(sec, 10)}, {"delta", strconv.FormatInt(sec-now, 10)}}
+	if v.Rules.Leeway > 0 {
+		p = append(p, Param{"leeway", v.Rules.Leeway.String()})
+	}
+	return p
+}
+
+// MaxNumericDate bounds the times jwtrace computes with: past the year
+// four million, beyond any real time (even one in milliseconds by
+// mistake), and far from overflowing int64 arithmetic. It is decode's
+// bound (decode/times.go, maxSeconds).
+const MaxNumericDate = 1 << 47
+
+// errNotNumericDate is NumericDate's error.
+var errNotNumericDate = errors.New("not a NumericDate (seconds since 1970 as a JSON number)")
+
+// NumericDate reads a JSON NumericDate (RFC 7519 §2: seconds since 1970,
+// integer or fraction) as whole seconds, rounded down as decode rounds
+// (decode/times.go, numericDate), and clamped to ±MaxNumericDate. A value
+// that is not a number, or one past float64's range, is an error.
+func NumericDate(raw json.RawMessage) (int64, error) {
+	s := string(raw)
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return 0, errNotNumericDate
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return min(max(i, -MaxNumericDate), MaxNumericDate), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, errNotNumericDate
+	}
+	return int64(math.Floor(min(max(f, -MaxNumericDate), MaxNumericDate))), nil
+}
