@@ -16,6 +16,7 @@ package authority
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,7 @@ const (
 	GrantClientCredentials = "client_credentials"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
 	GrantRefreshToken      = "refresh_token"
+	GrantAuthorizationCode = "authorization_code"
 )
 
 // Config configures an Authority. The zero value works: keys in memory,
@@ -97,6 +99,9 @@ type Config struct {
 	// PollInterval is the device flow's polling interval. Default 5s; it
 	// is given to clients in whole seconds, at least 1.
 	PollInterval time.Duration
+	// CodeTTL is how long an authorization code can be redeemed. Default
+	// DefaultCodeTTL.
+	CodeTTL time.Duration
 	// Log receives one line per request; nil logs nothing.
 	Log io.Writer
 	// Now is the clock. Default time.Now.
@@ -120,14 +125,21 @@ type Client struct {
 	// refresh token grants; confidential clients those and client
 	// credentials.
 	GrantTypes []string `json:"grant_types,omitempty"`
+	// RedirectURIs are where the authorization endpoint may send it back.
+	// Loopback IP URIs match with any port (RFC 8252 §7.3); none
+	// registered allows any loopback http URI and nothing else.
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// JWKS holds the public keys of a private_key_jwt client (RFC 7523
+	// §2.2): its client assertions must verify with one of them.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// Claims are added to the tokens it gets with client credentials,
 	// except the claims the authority sets itself (iss, sub, aud, exp, nbf,
 	// iat, jti, client_id, scope, scp, auth_time), which are ignored.
 	Claims map[string]any `json:"claims,omitempty"`
 }
 
-// Public reports whether c has no secret.
-func (c *Client) Public() bool { return c.Secret == "" }
+// Public reports whether c has no credential: no secret and no JWKS.
+func (c *Client) Public() bool { return c.Secret == "" && len(c.JWKS) == 0 }
 
 func (c *Client) allows(grant string) bool {
 	if len(c.GrantTypes) > 0 {
@@ -136,7 +148,7 @@ func (c *Client) allows(grant string) bool {
 	if grant == GrantClientCredentials {
 		return !c.Public()
 	}
-	return grant == GrantDeviceCode || grant == GrantRefreshToken
+	return grant == GrantDeviceCode || grant == GrantRefreshToken || grant == GrantAuthorizationCode
 }
 
 // User is a person who can approve a device code. Subject is both the
@@ -199,7 +211,14 @@ type Authority struct {
 	devices   map[string]*deviceGrant // by device code
 	userCodes map[string]string       // normalized user code → device code
 	refresh   map[string]*refreshGrant
-	csrfKey   []byte
+	codes     map[string]*authCode
+	// revoked holds the jti of revoked access tokens until they expire.
+	revoked map[string]time.Time
+	// assertions holds the jti of client assertions seen, until they
+	// expire, to refuse a replay (RFC 7523 §3 item 7).
+	assertions map[string]time.Time
+	clientKeys map[string]jwk.Set
+	csrfKey    []byte
 
 	// Wrong user codes typed on the device page, by address and overall
 	// (see MaxWrongUserCodes).
@@ -232,6 +251,9 @@ func New(cfg Config) (*Authority, error) {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
+	if cfg.CodeTTL == 0 {
+		cfg.CodeTTL = DefaultCodeTTL
+	}
 	if cfg.AccessTokenTyp == "" {
 		cfg.AccessTokenTyp = DefaultAccessTokenTyp
 	}
@@ -248,7 +270,7 @@ func New(cfg Config) (*Authority, error) {
 		cfg.Users = DefaultUsers()
 	}
 	switch {
-	case cfg.TTL < 0 || cfg.RefreshTTL < 0 || cfg.DeviceCodeTTL < 0 || cfg.PollInterval < 0:
+	case cfg.TTL < 0 || cfg.RefreshTTL < 0 || cfg.DeviceCodeTTL < 0 || cfg.PollInterval < 0 || cfg.CodeTTL < 0:
 		return nil, errors.New("lifetimes and the poll interval must be positive")
 	case cfg.ScopeClaim != "scope" && cfg.ScopeClaim != "scp":
 		return nil, fmt.Errorf("scope claim %q: use scope or scp", cfg.ScopeClaim)
@@ -256,13 +278,17 @@ func New(cfg Config) (*Authority, error) {
 		return nil, fmt.Errorf("unsupported algorithm %q: use one of %s", cfg.Alg, strings.Join(Algs, ", "))
 	}
 	a := &Authority{
-		cfg:       cfg,
-		clients:   map[string]*Client{},
-		devices:   map[string]*deviceGrant{},
-		userCodes: map[string]string{},
-		refresh:   map[string]*refreshGrant{},
-		csrfKey:   make([]byte, 32),
-		guesses:   map[string]*guessWindow{},
+		cfg:        cfg,
+		clients:    map[string]*Client{},
+		devices:    map[string]*deviceGrant{},
+		userCodes:  map[string]string{},
+		refresh:    map[string]*refreshGrant{},
+		codes:      map[string]*authCode{},
+		revoked:    map[string]time.Time{},
+		assertions: map[string]time.Time{},
+		clientKeys: map[string]jwk.Set{},
+		csrfKey:    make([]byte, 32),
+		guesses:    map[string]*guessWindow{},
 
 		maxDevices: maxPending,
 		maxRefresh: maxPending,
@@ -293,12 +319,30 @@ func New(cfg Config) (*Authority, error) {
 			return nil, fmt.Errorf("client %q is configured twice", c.ID)
 		}
 		for _, g := range c.GrantTypes {
-			if g != GrantClientCredentials && g != GrantDeviceCode && g != GrantRefreshToken {
+			if g != GrantClientCredentials && g != GrantDeviceCode && g != GrantRefreshToken && g != GrantAuthorizationCode {
 				return nil, fmt.Errorf("client %q: unsupported grant type %q", c.ID, g)
 			}
 		}
 		if c.Public() && slices.Contains(c.GrantTypes, GrantClientCredentials) {
 			return nil, fmt.Errorf("client %q: a public client cannot use client_credentials; give it a secret", c.ID)
+		}
+		for _, r := range c.RedirectURIs {
+			if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+				return nil, fmt.Errorf("client %q: redirect URI %q is not an http(s) URL without fragment", c.ID, r)
+			}
+		}
+		if len(c.JWKS) > 0 {
+			set, err := jwk.Parse(c.JWKS)
+			if err != nil || set.Len() == 0 {
+				return nil, fmt.Errorf("client %q: jwks is not a JWK set with keys", c.ID)
+			}
+			for i := 0; i < set.Len(); i++ {
+				k, _ := set.Key(i)
+				if priv, _ := jwk.IsPrivateKey(k); priv {
+					return nil, fmt.Errorf("client %q: jwks holds a private key; register the public keys only", c.ID)
+				}
+			}
+			a.clientKeys[c.ID] = set
 		}
 		a.clients[c.ID] = c
 	}

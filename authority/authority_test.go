@@ -620,14 +620,25 @@ func TestDiscovery(t *testing.T) {
 		"jwks_uri":                      srv.URL + "/jwks.json",
 		"token_endpoint":                srv.URL + "/token",
 		"device_authorization_endpoint": srv.URL + "/device_authorization",
+		"authorization_endpoint":        srv.URL + "/authorize",
+		"introspection_endpoint":        srv.URL + "/introspect",
+		"userinfo_endpoint":             srv.URL + "/userinfo",
+		"revocation_endpoint":           srv.URL + "/revoke",
 	}
 	for k, v := range want {
 		if d[k] != v {
 			t.Errorf("%s = %v, want %s", k, d[k], v)
 		}
 	}
-	if g := d["grant_types_supported"].([]any); len(g) != 3 {
+	if g := d["grant_types_supported"].([]any); len(g) != 4 || g[0] != "authorization_code" {
 		t.Errorf("grant_types_supported %v", g)
+	}
+	// PKCE with S256 only (RFC 7636 §4.2; plain is refused).
+	if m := d["code_challenge_methods_supported"].([]any); len(m) != 1 || m[0] != "S256" {
+		t.Errorf("code_challenge_methods_supported %v", m)
+	}
+	if r := d["response_types_supported"].([]any); len(r) != 1 || r[0] != "code" {
+		t.Errorf("response_types_supported %v", r)
 	}
 	if a := d["id_token_signing_alg_values_supported"].([]any); len(a) != 1 || a[0] != "ES256" {
 		t.Errorf("algs %v", a)

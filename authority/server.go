@@ -30,6 +30,10 @@ const (
 	PathToken         = "/token"
 	PathDeviceAuth    = "/device_authorization"
 	PathDevice        = "/device"
+	PathAuthorize     = "/authorize"
+	PathIntrospect    = "/introspect"
+	PathUserinfo      = "/userinfo"
+	PathRevoke        = "/revoke"
 )
 
 // Handler serves the authority's endpoints below the issuer's path. It
@@ -50,6 +54,10 @@ func (a *Authority) Handler() http.Handler {
 	mux.HandleFunc(p+PathToken, a.token)
 	mux.HandleFunc(p+PathDeviceAuth, a.deviceAuthorization)
 	mux.HandleFunc(p+PathDevice, a.devicePage)
+	mux.HandleFunc(p+PathAuthorize, a.authorize)
+	mux.HandleFunc(p+PathIntrospect, a.introspect)
+	mux.HandleFunc(p+PathUserinfo, a.userinfo)
+	mux.HandleFunc(p+PathRevoke, a.revoke)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		logf(r, "not found")
 		http.Error(w, "404 not found: the authority serves "+p+PathDiscovery, http.StatusNotFound)
@@ -227,6 +235,13 @@ type Discovery struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	AuthorizationResponseIss          bool     `json:"authorization_response_iss_parameter_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
@@ -257,13 +272,20 @@ func (a *Authority) discoveryFor(base string) Discovery {
 		JWKSURI:                           base + PathJWKS,
 		TokenEndpoint:                     base + PathToken,
 		DeviceAuthorizationEndpoint:       base + PathDeviceAuth,
-		GrantTypesSupported:               []string{GrantClientCredentials, GrantDeviceCode, GrantRefreshToken},
-		ResponseTypesSupported:            []string{"token"},
+		AuthorizationEndpoint:             base + PathAuthorize,
+		IntrospectionEndpoint:             base + PathIntrospect,
+		UserinfoEndpoint:                  base + PathUserinfo,
+		RevocationEndpoint:                base + PathRevoke,
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		AuthorizationResponseIss:          true,
+		TokenEndpointAuthSigningAlgs:      assertionAlgs,
+		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken},
+		ResponseTypesSupported:            []string{"code"},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  algs,
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
-		ClaimsSupported:                   []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "client_id", a.cfg.ScopeClaim, "name", "email", "email_verified"},
+		ClaimsSupported:                   []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "client_id", a.cfg.ScopeClaim, "name", "email", "email_verified"},
 	}
 }
 
@@ -389,10 +411,22 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 
 // authenticateClient finds the calling client: HTTP Basic
 // (client_secret_basic), client_id and client_secret in the body
-// (client_secret_post), or client_id alone for a public client.
+// (client_secret_post), a signed client assertion (private_key_jwt, RFC
+// 7523 §2.2), or client_id alone for a public client.
 func (a *Authority) authenticateClient(r *http.Request, form url.Values) (*Client, error) {
 	id, secret := form.Get("client_id"), form.Get("client_secret")
 	_, hasSecret := form["client_secret"]
+	if t, ok := form["client_assertion_type"]; ok {
+		switch {
+		case t[0] != ClientAssertionType:
+			return nil, invalidClient("client_assertion_type must be %s", ClientAssertionType)
+		case r.Header.Get("Authorization") != "" || hasSecret:
+			return nil, invalidRequest("use one client authentication method: a client assertion, HTTP Basic or client_secret, not several")
+		case form.Get("client_assertion") == "":
+			return nil, invalidClient("client_assertion is missing")
+		}
+		return a.clientAssertion(r, form, form.Get("client_assertion"))
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, cred, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Basic") {
@@ -427,6 +461,8 @@ func (a *Authority) authenticateClient(r *http.Request, form url.Values) (*Clien
 		return nil, invalidClient("unknown client %s", logValue(id))
 	case c.Public() && hasSecret:
 		return nil, invalidClient("client %s is public and has no secret", logValue(id))
+	case c.Secret == "" && len(c.JWKS) > 0:
+		return nil, invalidClient("client %s authenticates with a client assertion signed by one of its keys (private_key_jwt)", logValue(id))
 	case !c.Public() && !hasSecret:
 		return nil, invalidClient("client %s is confidential: authenticate with its secret", logValue(id))
 	case !c.Public() && !secretEqual(secret, c.Secret):

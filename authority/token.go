@@ -57,6 +57,7 @@ type grantRequest struct {
 	aud      []string
 	authTime time.Time
 	refresh  bool
+	nonce    string // for the ID token (OpenID Connect Core §3.1.3.6)
 }
 
 func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
@@ -77,13 +78,13 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp *TokenResponse
 	switch grant {
-	case GrantClientCredentials, GrantDeviceCode, GrantRefreshToken:
+	case GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantAuthorizationCode:
 		if !client.allows(grant) {
 			writeError(w, r, oauthErr(http.StatusBadRequest, "unauthorized_client", "client %s may not use %s", logValue(client.ID), grant))
 			return
 		}
 	default:
-		writeError(w, r, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type %s: use %s, %s or %s", logValue(grant), GrantClientCredentials, GrantDeviceCode, GrantRefreshToken))
+		writeError(w, r, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type %s: use %s, %s, %s or %s", logValue(grant), GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken))
 		return
 	}
 	switch grant {
@@ -93,6 +94,8 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 		resp, err = a.deviceToken(r, client, form)
 	case GrantRefreshToken:
 		resp, err = a.refreshToken(client, form)
+	case GrantAuthorizationCode:
+		resp, err = a.codeToken(r, client, form)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -287,6 +290,9 @@ func (a *Authority) issue(g grantRequest) (*TokenResponse, error) {
 			if _, set := idc[k]; !set {
 				idc[k] = v
 			}
+		}
+		if g.nonce != "" {
+			idc["nonce"] = g.nonce
 		}
 		if h := atHash(key.Alg, at); h != "" {
 			idc["at_hash"] = h

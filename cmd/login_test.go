@@ -242,7 +242,7 @@ func TestLoginExitCodes(t *testing.T) {
 	}{
 		{"no authority", []string{"--client-id", "x"}, ExitUsage, "no authority"},
 		{"no client", []string{"--authority", srv.Issuer}, ExitUsage, "no client: give --client-id"},
-		{"an unknown grant", []string{"--authority", srv.Issuer, "--client-id", "x", "--grant", "password"}, ExitUsage, "want device or client-credentials"},
+		{"an unknown grant", []string{"--authority", srv.Issuer, "--client-id", "x", "--grant", "password"}, ExitUsage, "want device, auth-code or client-credentials"},
 		{"client credentials without a secret", []string{"--authority", srv.Issuer, "--client-id", "x", "--grant", "client-credentials"}, ExitUsage, "JWTRACE_CLIENT_SECRET"},
 		{"no device endpoint in discovery", []string{"--authority", noDevice.URL, "--client-id", "x"}, ExitUsage, "give --device-endpoint URL"},
 		{"an authority that is down", []string{"--authority", deadURL, "--client-id", "x"}, ExitUnavailable, "is the authority running?"},

@@ -171,6 +171,8 @@ func exitCode(err error) int {
 // prompt is what jwtrace login shows a person: where to go, what to enter.
 type prompt struct {
 	URI, Code, CompleteURI string
+	// AuthURL is the authorization URL of login --grant auth-code.
+	AuthURL string
 }
 
 var (
@@ -217,7 +219,10 @@ func (u *user) deviceLogin(person func(prompt), args ...string) result {
 			if m := promptComplete.FindStringSubmatch(line); m != nil {
 				p.CompleteURI = m[1]
 			}
-			if !sent && strings.HasPrefix(line, "Waiting for approval") {
+			if strings.HasPrefix(line, "http") && strings.Contains(line, "response_type=code") {
+				p.AuthURL = line // auth-code: the URL on a line of its own
+			}
+			if !sent && (strings.HasPrefix(line, "Waiting for approval") || strings.HasPrefix(line, "Waiting for the sign-in")) {
 				got <- p
 				sent = true
 			}
@@ -235,7 +240,7 @@ func (u *user) deviceLogin(person func(prompt), args ...string) result {
 	}
 	select {
 	case p := <-got:
-		if p.URI == "" || p.Code == "" {
+		if p.AuthURL == "" && (p.URI == "" || p.Code == "") {
 			cancel()
 			u.t.Fatalf("jwtrace login showed no URL and code:\n%s", stderr.String())
 		}

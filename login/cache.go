@@ -47,6 +47,13 @@ type CacheLogin struct {
 	Scopes         []string `json:"scopes,omitempty"`
 	Audience       string   `json:"audience,omitempty"`
 	Resource       string   `json:"resource,omitempty"`
+	// Params are the --param values; GivenTokenEndpoint and
+	// GivenDeviceEndpoint the endpoints given as flags (not found by
+	// discovery). With them the login's request can be rebuilt (Request),
+	// for jwtrace token with partial flags.
+	Params              url.Values `json:"params,omitempty"`
+	GivenTokenEndpoint  string     `json:"given_token_endpoint,omitempty"`
+	GivenDeviceEndpoint string     `json:"given_device_endpoint,omitempty"`
 	// SecretTag is a keyed hash (HMAC-SHA256, with a random key kept in
 	// the cache directory) of the client secret the token was obtained
 	// with, never the secret itself: a request with another secret, or
@@ -200,7 +207,7 @@ func (c *Cache) Get(req *Request) (*Token, error) {
 	if err != nil || e == nil {
 		return nil, err
 	}
-	tag, err := c.secretTag(req.ClientSecret)
+	tag, err := c.secretTag(credential(req))
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +219,23 @@ func (c *Cache) Get(req *Request) (*Token, error) {
 			Fix: "remove it with jwtrace logout, or log in again with jwtrace login --force"}
 	}
 	return e.Token, nil
+}
+
+// credential is what the secret tag covers: the client secret, the
+// private_key_jwt key (by its RFC 7638 thumbprint) and a given client
+// assertion, so that a token obtained with one credential is never handed
+// out for a request that brings another (issue 17: a rotated CI secret or
+// federated token must not pass from the cache). A secret alone is tagged
+// as before, so existing entries still match.
+func credential(req *Request) string {
+	s := req.ClientSecret
+	if req.ClientKey != nil {
+		s += "\x00private_key_jwt:" + req.ClientKey.Thumbprint + ":" + req.ClientKey.KeyID
+	}
+	if req.ClientAssertion != "" {
+		s += "\x00client_assertion:" + req.ClientAssertion
+	}
+	return s
 }
 
 // secretKeyFile holds the key of the secret tags (32 random bytes). It is
@@ -294,7 +318,7 @@ func (c *Cache) Put(req *Request, login CacheLogin, tok *Token) error {
 	if err := c.Check(); err != nil {
 		return err
 	}
-	tag, err := c.secretTag(req.ClientSecret)
+	tag, err := c.secretTag(credential(req))
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,12 @@
-// Package login obtains tokens: the OAuth 2.0 device authorization grant
-// (RFC 8628) for people, client credentials for CI, and a token cache that
-// reuses unexpired tokens and refreshes expired ones. The grants run on
-// golang.org/x/oauth2; this package adds discovery, provider quirks,
-// patient polling and the cache. It never prints: the caller gets the
-// device prompt through a callback and renders it.
+// Package login obtains tokens: the authorization code grant with PKCE
+// (RFC 6749 §4.1, RFC 7636) and the device authorization grant (RFC 8628)
+// for people, client credentials for CI, and a token cache that reuses
+// unexpired tokens and refreshes expired ones. Every client
+// authentication of RFC 6749 §2.3 and RFC 7523 is supported. It speaks
+// OAuth itself (no x/oauth2): the device poll loop runs on an injected
+// clock and sleeper, so its RFC 8628 §3.5 cases are tested without
+// waiting. It never prints: the caller gets the device prompt, the
+// authorization URL and the poll errors through callbacks.
 package login
 
 import (
@@ -16,10 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
-
-	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -27,7 +26,26 @@ import (
 const (
 	GrantDevice            = "device"
 	GrantClientCredentials = "client-credentials"
+	GrantAuthCode          = "auth-code"
 )
+
+// Grants are the grants Request.Grant takes.
+var Grants = []string{GrantDevice, GrantAuthCode, GrantClientCredentials}
+
+// NormalizeGrant accepts the OAuth spellings too: client_credentials,
+// authorization_code (RFC 6749 §4), and the device_code URN (RFC 8628
+// §3.4).
+func NormalizeGrant(g string) string {
+	switch g {
+	case "client_credentials":
+		return GrantClientCredentials
+	case "authorization_code", "auth_code", "authcode", "code":
+		return GrantAuthCode
+	case "device_code", "urn:ietf:params:oauth:grant-type:device_code":
+		return GrantDevice
+	}
+	return g
+}
 
 // Request is what to log in to, and how.
 type Request struct {
@@ -41,8 +59,27 @@ type Request struct {
 	// parameters (Auth0 and RFC 8707 style); Params are sent as they are.
 	Audience, Resource string
 	Params             url.Values
-	// Grant is GrantDevice (default) or GrantClientCredentials.
+	// Grant is GrantDevice (default), GrantAuthCode or
+	// GrantClientCredentials.
 	Grant string
+	// ClientAuth forces a client authentication method (AuthSecretBasic,
+	// ...); "" chooses from the credentials and discovery.
+	ClientAuth string
+	// ClientKey signs private_key_jwt assertions; ClientAssertion is a
+	// ready-made assertion (a federated workload-identity token).
+	ClientKey       *ClientKey
+	ClientAssertion string
+	// AuthorizationEndpoint overrides discovery's (auth-code).
+	AuthorizationEndpoint string
+	// RedirectURI is a registered loopback redirect URI to listen on; ""
+	// means http://RedirectHost:RedirectPort/callback with RedirectHost
+	// 127.0.0.1 and a random port unless set.
+	RedirectURI  string
+	RedirectHost string
+	RedirectPort int
+	// LoginPrompt and LoginHint are sent as prompt and login_hint (OIDC
+	// Core §3.1.2.1).
+	LoginPrompt, LoginHint string
 	// Force skips the cache (the new token is still stored).
 	Force bool
 	// NoPrompt forbids the device grant: only a cached or refreshed token
@@ -54,6 +91,13 @@ type Request struct {
 type Endpoints struct {
 	Device string `json:"device_authorization_endpoint,omitempty"`
 	Token  string `json:"token_endpoint"`
+	// For the authorization code grant: the authorization endpoint, and
+	// the issuer and JWKS the ID token is verified with.
+	Authorization string `json:"authorization_endpoint,omitempty"`
+	Issuer        string `json:"issuer,omitempty"`
+	JWKS          string `json:"jwks_uri,omitempty"`
+	// AuthMethods is discovery's token_endpoint_auth_methods_supported.
+	AuthMethods []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 }
 
 // Prompt is what a person needs to approve a device login.
@@ -98,6 +142,19 @@ type Client struct {
 	// Prompt is called once the device code is known; it shows the code
 	// and may open a browser. Required for the device grant.
 	Prompt func(Prompt)
+	// Browse is called with the authorization URL once the redirect
+	// listener is up; it opens a browser or shows the URL. Required for
+	// the authorization code grant.
+	Browse func(AuthPrompt)
+	// Retry is told of each failed poll that will be retried (a network
+	// error, a 5xx or a 429), as it happens.
+	Retry func(RetryEvent)
+	// Sleep waits d or until ctx is done (default: a timer). Tests make
+	// the poll loop run without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxPollErrors bounds the failed polls in a row before the device
+	// grant gives up (default DefaultMaxPollErrors).
+	MaxPollErrors int
 }
 
 // DeniedError is a device login that a person denied or let expire
@@ -176,9 +233,13 @@ func (c *Client) now() time.Time {
 // Endpoints works out the device and token endpoints from the flags and
 // discovery.
 func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error) {
-	e := Endpoints{Device: req.DeviceEndpoint, Token: req.TokenEndpoint}
-	needDevice := req.Grant != GrantClientCredentials && !req.NoPrompt
-	if req.Authority != "" && (e.Token == "" || (needDevice && e.Device == "")) {
+	e := Endpoints{Device: req.DeviceEndpoint, Token: req.TokenEndpoint, Authorization: req.AuthorizationEndpoint}
+	needDevice := req.Grant == GrantDevice && !req.NoPrompt
+	needAuthz := req.Grant == GrantAuthCode && !req.NoPrompt
+	// Discovery's auth methods matter only when a secret could go either
+	// way (Basic or the body).
+	wantMethods := req.ClientAuth == "" && req.ClientSecret != "" && req.ClientKey == nil && req.ClientAssertion == ""
+	if req.Authority != "" && (e.Token == "" || (needDevice && e.Device == "") || needAuthz || wantMethods) {
 		if c.Fetcher == nil {
 			return e, errors.New("login.Client has no Fetcher for the discovery of " + req.Authority)
 		}
@@ -192,6 +253,22 @@ func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error)
 		if e.Device == "" {
 			e.Device = d.DeviceAuthorizationEndpoint
 		}
+		e.Issuer, e.JWKS = d.Issuer, d.JWKSURI
+		if needAuthz || wantMethods {
+			// verify.Discovery has only what verify needs: the rest of the
+			// same document.
+			m, err := c.Metadata(ctx, req.Authority)
+			if err != nil {
+				return e, err
+			}
+			if e.Authorization == "" {
+				e.Authorization = m.AuthorizationEndpoint
+			}
+			e.AuthMethods = m.TokenEndpointAuthMethods
+		}
+		if needAuthz && e.Authorization == "" {
+			return e, &ConfigError{fmt.Sprintf("the discovery document of %s has no authorization_endpoint; give --authorization-endpoint URL", req.Authority)}
+		}
 		if e.Token == "" {
 			return e, &ConfigError{fmt.Sprintf("the discovery document of %s has no token_endpoint; give --token-endpoint", req.Authority)}
 		}
@@ -204,8 +281,10 @@ func (c *Client) Endpoints(ctx context.Context, req *Request) (Endpoints, error)
 		return e, &ConfigError{"no token endpoint: give --authority URL or --token-endpoint URL"}
 	case needDevice && e.Device == "":
 		return e, &ConfigError{"no device authorization endpoint: give --authority URL or --device-endpoint URL"}
+	case needAuthz && e.Authorization == "":
+		return e, &ConfigError{"no authorization endpoint: give --authority URL or --authorization-endpoint URL"}
 	}
-	for _, u := range []string{e.Token, e.Device} {
+	for _, u := range []string{e.Token, e.Device, e.Authorization} {
 		if u == "" {
 			continue
 		}
@@ -231,11 +310,21 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	if req.Grant == "" {
 		req.Grant = GrantDevice
 	}
-	if req.Grant != GrantDevice && req.Grant != GrantClientCredentials {
-		return nil, &ConfigError{fmt.Sprintf("--grant %s: want device or client-credentials", req.Grant)}
+	req.Grant = NormalizeGrant(req.Grant)
+	if req.Grant != GrantDevice && req.Grant != GrantClientCredentials && req.Grant != GrantAuthCode {
+		return nil, &ConfigError{fmt.Sprintf("--grant %s: want device, auth-code or client-credentials (client_credentials)", req.Grant)}
 	}
-	if req.Grant == GrantClientCredentials && req.ClientSecret == "" {
-		return nil, &ConfigError{"client credentials need a client secret: --client-secret, or JWTRACE_CLIENT_SECRET"}
+	if req.Grant == GrantClientCredentials && req.ClientSecret == "" && req.ClientKey == nil && req.ClientAssertion == "" {
+		return nil, &ConfigError{"client credentials need a client credential: --client-secret (or JWTRACE_CLIENT_SECRET), --client-key FILE, or --client-assertion"}
+	}
+	if req.ClientAuth != "" {
+		known := false
+		for _, m := range AuthMethods {
+			known = known || m == req.ClientAuth
+		}
+		if !known {
+			return nil, &ConfigError{fmt.Sprintf("--client-auth %s: want one of %s", req.ClientAuth, strings.Join(AuthMethods, ", "))}
+		}
 	}
 	// The cache comes first: a good cached token needs no network at all,
 	// not even discovery.
@@ -263,9 +352,9 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.httpClient(ctx))
+	hc := c.httpClient(ctx)
 	if cached != nil && cached.RefreshToken != "" {
-		tok, err := c.refresh(ctx, req, eps, cached)
+		tok, err := c.refresh(ctx, hc, req, eps, cached)
 		if err == nil {
 			return c.accept(req, eps, tok)
 		}
@@ -275,14 +364,17 @@ func (c *Client) Login(ctx context.Context, req *Request) (*Token, error) {
 			return nil, err
 		}
 	}
-	if req.Grant == GrantDevice && req.NoPrompt {
+	if req.Grant != GrantClientCredentials && req.NoPrompt {
 		return nil, &DeniedError{Code: "login_required", Description: "run jwtrace login with the same flags first"}
 	}
 	var tok *Token
-	if req.Grant == GrantClientCredentials {
-		tok, err = c.clientCredentials(ctx, req, eps)
-	} else {
-		tok, err = c.device(ctx, req, eps)
+	switch req.Grant {
+	case GrantClientCredentials:
+		tok, err = c.clientCredentials(ctx, hc, req, eps)
+	case GrantAuthCode:
+		tok, err = c.authCode(ctx, hc, req, eps)
+	default:
+		tok, err = c.device(ctx, hc, req, eps)
 	}
 	if err != nil {
 		return nil, err
@@ -334,7 +426,12 @@ func (c *Client) store(req *Request, eps Endpoints, tok *Token) {
 	}
 	scopes := append([]string(nil), req.Scopes...)
 	sort.Strings(scopes)
-	_ = c.Cache.Put(req, CacheLogin{Authority: req.Authority, TokenEndpoint: eps.Token, DeviceEndpoint: eps.Device, ClientID: req.ClientID, Grant: req.Grant, Scopes: scopes, Audience: req.Audience, Resource: req.Resource}, tok)
+	var params url.Values
+	if len(req.Params) > 0 {
+		params = cloneValues(req.Params)
+	}
+	_ = c.Cache.Put(req, CacheLogin{Authority: req.Authority, TokenEndpoint: eps.Token, DeviceEndpoint: eps.Device, ClientID: req.ClientID, Grant: req.Grant,
+		Scopes: scopes, Audience: req.Audience, Resource: req.Resource, Params: params, GivenTokenEndpoint: req.TokenEndpoint, GivenDeviceEndpoint: req.DeviceEndpoint}, tok)
 }
 
 // maxRedirects bounds the same-origin redirects of one request.
@@ -383,135 +480,31 @@ func portOf(u *url.URL) string {
 	return "80"
 }
 
-func (c *Client) config(req *Request, eps Endpoints, style oauth2.AuthStyle) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     req.ClientID,
-		ClientSecret: req.ClientSecret,
-		Scopes:       req.Scopes,
-		Endpoint:     oauth2.Endpoint{TokenURL: eps.Token, DeviceAuthURL: eps.Device, AuthStyle: style},
+func (c *Client) clientCredentials(ctx context.Context, hc *http.Client, req *Request, eps Endpoints) (*Token, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if len(req.Scopes) > 0 {
+		form.Set("scope", strings.Join(req.Scopes, " "))
 	}
+	addExtra(req, form)
+	return c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.Token, form, "login")
 }
 
-// extraParams are the audience, resource and --param values.
-func extraParams(req *Request) []oauth2.AuthCodeOption {
-	var opts []oauth2.AuthCodeOption
-	if req.Audience != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("audience", req.Audience))
-	}
-	if req.Resource != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("resource", req.Resource))
-	}
-	keys := make([]string, 0, len(req.Params))
-	for k := range req.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		opts = append(opts, oauth2.SetAuthURLParam(k, req.Params.Get(k)))
-	}
-	return opts
-}
-
-func (c *Client) clientCredentials(ctx context.Context, req *Request, eps Endpoints) (*Token, error) {
-	params := url.Values{}
-	if req.Audience != "" {
-		params.Set("audience", req.Audience)
-	}
-	if req.Resource != "" {
-		params.Set("resource", req.Resource)
-	}
-	for k, v := range req.Params {
-		params[k] = v
-	}
-	cc := clientcredentials.Config{
-		ClientID:       req.ClientID,
-		ClientSecret:   req.ClientSecret,
-		TokenURL:       eps.Token,
-		Scopes:         req.Scopes,
-		EndpointParams: params,
-		// RFC 6749 §2.3.1: servers must take HTTP Basic; sending it once
-		// avoids x/oauth2's guess-and-retry double post.
-		AuthStyle: oauth2.AuthStyleInHeader,
-	}
-	t, err := cc.Token(ctx)
+// refresh uses a cached refresh token (RFC 6749 §6), authenticating as
+// the login did.
+func (c *Client) refresh(ctx context.Context, hc *http.Client, req *Request, eps Endpoints, cached *Token) (*Token, error) {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cached.RefreshToken}}
+	tok, err := c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.Token, form, "refresh")
 	if err != nil {
-		return nil, tokenError(eps.Token, err)
+		return nil, err
 	}
-	return fromOAuth2(t, "login"), nil
-}
-
-func (c *Client) refresh(ctx context.Context, req *Request, eps Endpoints, cached *Token) (*Token, error) {
-	style := oauth2.AuthStyleInParams
-	if req.ClientSecret != "" {
-		style = oauth2.AuthStyleInHeader
-	}
-	old := &oauth2.Token{AccessToken: cached.AccessToken, RefreshToken: cached.RefreshToken, Expiry: cached.Expiry}
-	// The cached token has expired by jwtrace's margin, which may not be
-	// x/oauth2's: mark it expired so that the source refreshes.
-	old.Expiry = time.Unix(1, 0)
-	t, err := c.config(req, eps, style).TokenSource(ctx, old).Token()
-	if err != nil {
-		return nil, tokenError(eps.Token, err)
-	}
-	tok := fromOAuth2(t, "refresh")
 	if tok.IDToken == "" {
 		tok.IDToken = cached.IDToken
 	}
+	if tok.RefreshToken == "" {
+		// RFC 6749 §6: the server may keep the old refresh token.
+		tok.RefreshToken = cached.RefreshToken
+	}
 	return tok, nil
-}
-
-// fromOAuth2 converts an x/oauth2 token, with the id_token and scope the
-// response carried.
-func fromOAuth2(t *oauth2.Token, source string) *Token {
-	tok := &Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Source: source}
-	if id, ok := t.Extra("id_token").(string); ok {
-		tok.IDToken = id
-	}
-	if s, ok := t.Extra("scope").(string); ok {
-		tok.Scope = s
-	}
-	if tok.Expiry.IsZero() {
-		// No expires_in: the JWT's own exp, if it has one, so the cache
-		// does not keep the token forever.
-		if d, err := decode.Parse(tok.AccessToken, "access_token", decode.Options{Now: time.Now()}); err == nil {
-			for _, tm := range d.Times {
-				if tm.Claim == "exp" {
-					tok.Expiry = tm.At()
-				}
-			}
-		}
-	}
-	return tok
-}
-
-// tokenError turns x/oauth2's errors into jwtrace's. The server's words
-// (error, error_description, error_uri, a body) are put on one line and
-// escaped here, so that no caller can print a line the server wrote.
-func tokenError(endpoint string, err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		switch re.ErrorCode {
-		case "access_denied", "expired_token":
-			return &DeniedError{Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription)}
-		}
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		se := &ServerError{Endpoint: endpoint, Status: status, Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), URI: oneLine(re.ErrorURI)}
-		if se.Code == "" && len(re.Body) > 0 {
-			se.Description = excerpt(string(re.Body))
-		}
-		return se
-	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	var redir *RedirectError
-	if errors.As(err, &redir) {
-		return &verify.FetchError{URL: endpoint, Err: redir}
-	}
-	return &verify.FetchError{URL: endpoint, Err: err}
 }
 
 // excerpt is the start of a body that is not an OAuth error, on one line.

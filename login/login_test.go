@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/jwtrace/jwtrace/authority"
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 	"github.com/jwtrace/jwtrace/decode"
@@ -62,6 +60,11 @@ func newClient(t *testing.T, now func() time.Time) (*Client, *counter, *[]Prompt
 		Now:     now,
 	}
 	c.Prompt = func(p Prompt) { prompts = append(prompts, p) }
+	// The poll loop waits on no real timer: each wait is recorded (see
+	// sleeps) and moves the clock when the test has one.
+	c.Sleep = func(ctx context.Context, d time.Duration) error {
+		return ctx.Err()
+	}
 	return c, cnt, &prompts
 }
 
@@ -273,6 +276,7 @@ func TestPollingHonoursSlowDown(t *testing.T) {
 	s := newScripted(t, &scripted{device: deviceJSON, answers: []func(http.ResponseWriter){oauthError("authorization_pending"), oauthError("slow_down"), success}})
 	c, _, _ := newClient(t, nil)
 	c.Cache = nil
+	w := recordSleeps(c, nil)
 	tok, err := c.Login(context.Background(), &Request{Authority: s.URL, ClientID: "cli"})
 	if err != nil || tok.AccessToken != "opaque-access" {
 		t.Fatalf("%v %+v", err, tok)
@@ -280,9 +284,8 @@ func TestPollingHonoursSlowDown(t *testing.T) {
 	if len(s.polls) != 3 {
 		t.Fatalf("%d polls", len(s.polls))
 	}
-	first, second := s.polls[1].Sub(s.polls[0]), s.polls[2].Sub(s.polls[1])
-	if first < 900*time.Millisecond || second < 5900*time.Millisecond {
-		t.Fatalf("poll gaps %v then %v; want the interval (1s), then 5s more after slow_down", first, second)
+	if got := w.get(); fmt.Sprint(got) != "[1s 1s 6s]" {
+		t.Fatalf("waits %v; want the interval (1s) before each poll, then 5s more after slow_down", got)
 	}
 }
 
@@ -493,7 +496,16 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestExpiryFromTheJWTWhenTheResponseHasNone(t *testing.T) {
 	srv := authoritytest.Start(t)
 	jwt := srv.Mint(t, map[string]any{"sub": "svc", "aud": "x"})
-	tok := fromOAuth2((&oauth2.Token{AccessToken: jwt}), "login")
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer"}`, jwt)
+	}))
+	defer ts.Close()
+	c, _, _ := newClient(t, nil)
+	tok, err := c.Login(context.Background(), &Request{TokenEndpoint: ts.URL + "/token", ClientID: "svc", ClientSecret: "s", Grant: GrantClientCredentials})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if tok.Expiry.IsZero() || time.Until(tok.Expiry) < 50*time.Minute {
 		t.Fatalf("expiry %v", tok.Expiry)
 	}

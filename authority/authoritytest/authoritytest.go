@@ -42,6 +42,10 @@ type Server struct {
 	DiscoveryURL, JWKSURL string
 	// TokenURL and DeviceAuthURL are the OAuth endpoints.
 	TokenURL, DeviceAuthURL string
+	// AuthorizeURL, IntrospectURL, UserinfoURL and RevokeURL are the
+	// authorization, introspection (RFC 7662), userinfo and revocation
+	// (RFC 7009) endpoints.
+	AuthorizeURL, IntrospectURL, UserinfoURL, RevokeURL string
 }
 
 // Option changes how Start configures the authority.
@@ -106,6 +110,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 		JWKSURL:       d.JWKSURI,
 		TokenURL:      d.TokenEndpoint,
 		DeviceAuthURL: d.DeviceAuthorizationEndpoint,
+		AuthorizeURL:  d.AuthorizationEndpoint,
+		IntrospectURL: d.IntrospectionEndpoint,
+		UserinfoURL:   d.UserinfoEndpoint,
+		RevokeURL:     d.RevocationEndpoint,
 	}
 }
 
@@ -234,4 +242,53 @@ func Decide(t testing.TB, verificationURL, action, user string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("authoritytest: %s on the device page: status %d", action, resp.StatusCode)
 	}
+}
+
+// SignIn plays the person at the authority's sign-in page: it opens
+// authURL (an authorization request), presses "approve" (as user) or
+// "deny", and follows the redirect back to the client, as a browser
+// would. It returns the page the client's redirect URI answered with, or
+// "" (and fails the test) when the sign-in page has no form.
+func SignIn(t testing.TB, authURL, action, user string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := hc.Get(authURL)
+	if err != nil {
+		t.Errorf("authoritytest: %v", err)
+		return ""
+	}
+	page, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	action_ := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindSubmatch(page)
+	if action_ == nil {
+		// Auto-approved: the GET was redirected to the client already.
+		if resp.Request.URL.Path != mustURL(authURL).Path {
+			return string(page)
+		}
+		t.Errorf("authoritytest: no form on the sign-in page (status %d):\n%s", resp.StatusCode, page)
+		return ""
+	}
+	form := url.Values{"action": {action}, "user": {user}}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllSubmatch(page, -1) {
+		form.Set(html.UnescapeString(string(m[1])), html.UnescapeString(string(m[2])))
+	}
+	base := mustURL(authURL)
+	target, _ := url.Parse(html.UnescapeString(string(action_[1])))
+	resp, err = hc.PostForm(base.ResolveReference(target).String(), form)
+	if err != nil {
+		t.Errorf("authoritytest: %v", err)
+		return ""
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return string(out)
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		return &url.URL{}
+	}
+	return u
 }

@@ -52,6 +52,20 @@ const configuration = {
     deviceClient('device-rs', 'RS256'),
     deviceClient('device-es', 'ES256'),
     deviceClient('device-ed', 'EdDSA'),
+    // A public native client for the authorization code grant with PKCE:
+    // loopback redirect URIs match with any port (RFC 8252 §7.3;
+    // oidc-provider lib/models/client.js #redirectAllowed), and PKCE is
+    // required for it (oidc-provider's pkce.required default for native
+    // clients).
+    {
+      client_id: 'cli-code',
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      id_token_signed_response_alg: 'ES256',
+    },
     // A confidential client for client credentials.
     {
       client_id: 'service',
