@@ -98,7 +98,7 @@ func BenchmarkHopWithRules(b *testing.B) {
 	token := a.Mint(b, map[string]any{"sub": "alice", "aud": "api://workouts"})
 	srv := benchServer(b)
 	r := &Runner{Client: &http.Client{Timeout: 5 * time.Second}, Token: token, Fetcher: &verify.Fetcher{AllowHTTP: true}}
-	hop := &Hop{URL: srv.URL, Method: "GET", Rules: &Rules{Authority: a.URL, Audiences: []string{"api://orders"}}}
+	hop := &Hop{URL: srv.URL, Method: "GET", Rules: NewRules(verify.Policy{Authority: verify.Some(a.URL), Audience: verify.List("api://orders")})}
 	b.ReportAllocs()
 	for b.Loop() {
 		if res := r.Hop(context.Background(), 1, hop); res.Agrees == nil || !*res.Agrees {

@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/jwtrace/jwtrace/verify"
+	"github.com/jwtrace/jwtrace/verify/explain"
 )
 
 // MaxFileBytes bounds a chain file, and MaxBodyBytes a request body read
@@ -31,7 +31,7 @@ type fileChain struct {
 	Defaults struct {
 		Headers map[string]string `yaml:"headers"`
 		Expect  intList           `yaml:"expect"`
-		Rules   *fileRules        `yaml:"rules"`
+		Rules   *verify.Policy    `yaml:"rules"`
 	} `yaml:"defaults"`
 	Hops []fileHop `yaml:"hops"`
 }
@@ -44,41 +44,7 @@ type fileHop struct {
 	Body     *string           `yaml:"body"`
 	BodyFile string            `yaml:"body_file"`
 	Expect   intList           `yaml:"expect"`
-	Rules    *fileRules        `yaml:"rules"`
-}
-
-// fileRules are a hop's rules as the file gives them. A nil field is a
-// key the file does not give; an empty string or list is one it gives
-// empty.
-type fileRules struct {
-	Authority  *string    `yaml:"authority"`
-	JWKSURL    *string    `yaml:"jwks_url"`
-	Issuer     stringList `yaml:"issuer"`
-	Tenant     stringList `yaml:"tenant"`
-	Audience   stringList `yaml:"audience"`
-	Algs       stringList `yaml:"algs"`
-	Scopes     stringList `yaml:"scopes"`
-	Typ        *string    `yaml:"typ"`
-	Require    stringList `yaml:"require"`
-	Leeway     *string    `yaml:"leeway"`
-	AllowNoExp *bool      `yaml:"allow_no_exp"`
-}
-
-// stringList takes a string or a list of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalYAML(node ast.Node) error {
-	var one string
-	if err := yaml.NodeToValue(node, &one); err == nil && node.Type() != ast.SequenceType {
-		*l = stringList{one}
-		return nil
-	}
-	var many []string
-	if err := yaml.NodeToValue(node, &many); err != nil {
-		return positioned(node, "want a string or a list of strings, not "+clip(node.String()))
-	}
-	*l = many
-	return nil
+	Rules    *verify.Policy    `yaml:"rules"`
 }
 
 // intList takes a status or a list of statuses.
@@ -177,10 +143,10 @@ func ParseFile(path string, data []byte, getenv func(string) (string, bool)) ([]
 		h, err := fh.hop(dir, &fc)
 		if err == nil {
 			expandHop(&h, x)
-			h.Rules, err = fileHopRules(&fc, i, x, tree)
+			err = x.err()
 		}
 		if err == nil {
-			err = x.err()
+			h.Rules, err = fileHopRules(&fc, i, getenv, tree)
 		}
 		if err != nil {
 			return nil, &FileError{path, (&HopError{Index: i + 1, Name: fh.Name, Err: err}).Error()}
@@ -248,169 +214,75 @@ func ReadBody(path string) ([]byte, error) {
 	return b, nil
 }
 
-// fileHopRules gives hop i the defaults' rules, each key overridden by
-// the hop's own, expands ${NAME} in them, refuses empty values, and turns
-// them into Rules. Errors carry the position of the key at fault.
-func fileHopRules(fc *fileChain, i int, x *expander, tree *ast.File) (*Rules, error) {
+// notInFile are the Policy keys a chain file does not take: a hop's keys
+// come from its authority or jwks_url, and an issuer or audience it does
+// not declare is not checked.
+var notInFile = []string{"key_files", "skip_issuer", "skip_audience", "allow_weak_secret"}
+
+// fileHopRules gives hop i the defaults' rules, each key overridden by the
+// hop's own (Policy.Merge), expands ${NAME} in them (Policy.Expand) and
+// validates them (Policy.Validate, as a hop's). Problems are reported at
+// the position of the key at fault, in the file's words.
+func fileHopRules(fc *fileChain, i int, getenv func(string) (string, bool), tree *ast.File) (*Rules, error) {
 	def, own := fc.Defaults.Rules, fc.Hops[i].Rules
 	if def == nil && own == nil {
 		return nil, nil
 	}
-	var m fileRules
-	// from names, for each key, the YAML path of the rules it came from.
-	from := map[string]string{}
-	for _, src := range []struct {
-		r    *fileRules
-		path string
-	}{{def, "$.defaults.rules"}, {own, fmt.Sprintf("$.hops[%d].rules", i)}} {
-		r := src.r
-		if r == nil {
-			continue
-		}
-		take := func(key string, given bool) bool {
-			if given {
-				from[key] = src.path
-			}
-			return given
-		}
-		if take("authority", r.Authority != nil) {
-			m.Authority = r.Authority
-		}
-		if take("jwks_url", r.JWKSURL != nil) {
-			m.JWKSURL = r.JWKSURL
-		}
-		if take("issuer", r.Issuer != nil) {
-			m.Issuer = r.Issuer
-		}
-		if take("tenant", r.Tenant != nil) {
-			m.Tenant = r.Tenant
-		}
-		if take("audience", r.Audience != nil) {
-			m.Audience = r.Audience
-		}
-		if take("algs", r.Algs != nil) {
-			m.Algs = r.Algs
-		}
-		if take("scopes", r.Scopes != nil) {
-			m.Scopes = r.Scopes
-		}
-		if take("typ", r.Typ != nil) {
-			m.Typ = r.Typ
-		}
-		if take("require", r.Require != nil) {
-			m.Require = r.Require
-		}
-		if take("leeway", r.Leeway != nil) {
-			m.Leeway = r.Leeway
-		}
-		if r.AllowNoExp != nil {
-			m.AllowNoExp = r.AllowNoExp
+	var merged verify.Policy
+	for _, p := range []*verify.Policy{def, own} {
+		if p != nil {
+			merged = merged.Merge(*p)
 		}
 	}
-	// ruleErr is an error about key (its element j, or -1 for the
-	// key's value), at its position in the file; msg starts with the key.
-	ruleErr := func(key string, j int, msg string) error {
-		path := from[key] + "." + key
-		where := "rules: "
-		if strings.HasPrefix(path, "$.defaults.") {
-			where = "defaults: rules: "
+	// where is the position of a rule's key (its element elem, 1-based,
+	// or 0 for the key's value) and the block it is in.
+	where := func(key string, elem int) string {
+		path, w := fmt.Sprintf("$.hops[%d].rules", i), "rules: "
+		if own == nil || !declares(own, key) {
+			path, w = "$.defaults.rules", "defaults: rules: "
 		}
+		path += "." + key
 		if n := nodeAt(tree, path); n != nil {
-			if _, seq := n.(*ast.SequenceNode); seq && j >= 0 {
-				if e := nodeAt(tree, fmt.Sprintf("%s[%d]", path, j)); e != nil {
+			if _, seq := n.(*ast.SequenceNode); seq && elem > 0 {
+				if e := nodeAt(tree, fmt.Sprintf("%s[%d]", path, elem-1)); e != nil {
 					n = e
 				}
 			}
 			if tk := n.GetToken(); tk != nil && tk.Position != nil {
-				where = fmt.Sprintf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, where)
+				w = fmt.Sprintf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, w)
 			}
 		}
-		return errors.New(where + msg)
+		return w
 	}
-	// empty is the message for a value that is empty once expanded.
-	empty := func(raw string) string {
-		msg := "an empty value would turn the rule off: give a value, or leave the key out"
-		if strings.Contains(raw, "${") {
-			msg = fmt.Sprintf("%q is empty in the environment: an empty value would turn the rule off", raw)
+	for _, key := range notInFile {
+		if declares(own, key) || declares(def, key) {
+			return nil, errors.New(where(key, 0) + key + ": not a chain-file rule: a hop's keys come from authority: or jwks_url:, and an issuer or audience it does not declare is not checked")
 		}
-		return msg
 	}
-	one := func(key string, p *string) (string, error) {
-		if p == nil {
-			return "", nil
-		}
-		v := x.expand(*p)
-		if err := x.err(); err != nil {
-			return "", err
-		}
-		if strings.TrimSpace(v) == "" {
-			return "", ruleErr(key, -1, key+": "+empty(*p))
-		}
-		return v, nil
+	expanded, err := merged.Expand(getenv)
+	if err == nil {
+		err = validate(expanded)
 	}
-	list := func(key string, l stringList, split bool) ([]string, error) {
-		var out []string
-		for j, raw := range l {
-			v := x.expand(raw)
-			if err := x.err(); err != nil {
-				return nil, err
+	var re *verify.RuleError
+	if errors.As(err, &re) {
+		lines := make([]string, len(re.Problems))
+		for j, p := range re.Problems {
+			w := "rules: "
+			if key := verify.PolicyKey(p.Rule); key != "" {
+				w = where(key, p.Elem)
 			}
-			values := []string{v}
-			if split {
-				// "a b,c" is three values.
-				values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-			}
-			if strings.TrimSpace(v) == "" || len(values) == 0 {
-				return nil, ruleErr(key, j, key+": "+empty(raw))
-			}
-			out = append(out, values...)
+			lines[j] = w + explain.YAML.RuleProblem(p)
 		}
-		return out, nil
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
-	out := &Rules{AllowNoExp: m.AllowNoExp != nil && *m.AllowNoExp}
-	var err error
-	if out.Authority, err = one("authority", m.Authority); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if out.JWKSURL, err = one("jwks_url", m.JWKSURL); err != nil {
-		return nil, err
-	}
-	if out.Typ, err = one("typ", m.Typ); err != nil {
-		return nil, err
-	}
-	for _, l := range []struct {
-		key   string
-		list  stringList
-		split bool
-		into  *[]string
-	}{
-		{"issuer", m.Issuer, false, &out.Issuers},
-		{"tenant", m.Tenant, false, &out.Tenants},
-		{"audience", m.Audience, false, &out.Audiences},
-		{"algs", m.Algs, true, &out.Algs},
-		{"scopes", m.Scopes, true, &out.Scopes},
-	} {
-		if *l.into, err = list(l.key, l.list, l.split); err != nil {
-			return nil, err
-		}
-	}
-	for j, s := range m.Require {
-		req, err := verify.ParseRequirement(s)
-		if err != nil {
-			return nil, ruleErr("require", j, "require: "+err.Error())
-		}
-		req.Value = x.expand(req.Value)
-		out.Require = append(out.Require, req)
-	}
-	if m.Leeway != nil {
-		d, err := time.ParseDuration(*m.Leeway)
-		if err != nil || d < 0 {
-			return nil, ruleErr("leeway", -1, fmt.Sprintf("leeway %q: want a duration such as 30s", *m.Leeway))
-		}
-		out.Leeway = d
-	}
-	return out, nil
+	return NewRules(expanded), nil
 }
+
+// declares reports whether p declares the rule of the given YAML key.
+func declares(p *verify.Policy, key string) bool { return p != nil && p.Declares(key) }
 
 // nodeAt is the node at a YAML path such as $.hops[0].rules.algs, or nil.
 func nodeAt(tree *ast.File, path string) ast.Node {
@@ -428,42 +300,18 @@ func nodeAt(tree *ast.File, path string) ast.Node {
 	return n
 }
 
-// expander replaces ${NAME} with the environment variable NAME. Only the
-// braced form is expanded, so a lone $ stays as it is; a variable that is
-// not set is an error, not an empty string.
+// expander replaces ${NAME} with the environment variable NAME
+// (verify.ExpandVars); a variable that is not set is an error, not an
+// empty string.
 type expander struct {
 	getenv  func(string) (string, bool)
 	missing []string
 }
 
 func (x *expander) expand(s string) string {
-	if !strings.Contains(s, "${") {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			break
-		}
-		name := s[i+2 : i+j]
-		v, ok := "", false
-		if x.getenv != nil && name != "" {
-			v, ok = x.getenv(name)
-		}
-		if !ok {
-			x.missing = append(x.missing, name)
-		}
-		b.WriteString(s[:i])
-		b.WriteString(v)
-		s = s[i+j+1:]
-	}
-	b.WriteString(s)
-	return b.String()
+	v, missing := verify.ExpandVars(s, x.getenv)
+	x.missing = append(x.missing, missing...)
+	return v
 }
 
 // err reports the first variable that was not set.

@@ -150,7 +150,7 @@ hops:
 	if len(hops) != 3 || !strings.HasPrefix(string(hops[0].Body), "{\n  {") || string(hops[1].Body) != deepJSON || !strings.HasPrefix(string(hops[2].Body), "[[[[") {
 		t.Errorf("hops = %+v", hops)
 	}
-	if hops[0].Header.Get("X-Quote") != "it's ]]] fine" || hops[2].Rules.Audiences[1] != "api://[w]" {
+	if hops[0].Header.Get("X-Quote") != "it's ]]] fine" || hops[2].Rules.Policy.Audience.Value[1] != "api://[w]" {
 		t.Errorf("headers %v rules %+v", hops[0].Header, hops[2].Rules)
 	}
 	// A file of MaxHops hops, the most a chain may have, passes too.
@@ -209,7 +209,7 @@ func TestEmptyRuleValuesAreRefused(t *testing.T) {
 	// An explicitly empty list still clears the defaults' list: that says
 	// what it means.
 	hops, err := ParseFile("chain.yaml", []byte("defaults:\n  rules:\n    authority: http://127.0.0.1:2\n    scopes: [a]\nhops:\n  - url: http://127.0.0.1:1/\n    rules: {scopes: []}\n"), nil)
-	if err != nil || len(hops[0].Rules.Scopes) != 0 {
+	if err != nil || !hops[0].Rules.Policy.Scopes.Set || len(hops[0].Rules.verifyRules("").Scopes) != 0 {
 		t.Errorf("scopes: [] → %v, %+v", err, hops)
 	}
 }
@@ -218,7 +218,20 @@ func TestEmptyRuleValuesAreRefused(t *testing.T) {
 func TestRuleListsSplitAfterExpansion(t *testing.T) {
 	getenv := func(k string) (string, bool) { return "RS256 ES256", k == "ALGS" }
 	hops, err := ParseFile("chain.yaml", []byte("hops:\n  - url: http://127.0.0.1:1/\n    rules: {authority: http://127.0.0.1:2, algs: '${ALGS}'}\n"), getenv)
-	if err != nil || strings.Join(hops[0].Rules.Algs, ",") != "RS256,ES256" {
+	if err != nil || strings.Join(hops[0].Rules.verifyRules("").Algs, ",") != "RS256,ES256" {
 		t.Errorf("%v %+v", err, hops)
+	}
+}
+
+// A leeway is a rule like the others: it takes ${NAME} too (it used to be
+// read as the text "${LEEWAY}" and refused).
+func TestLeewayTakesVariables(t *testing.T) {
+	getenv := func(k string) (string, bool) { return "45s", k == "LEEWAY" }
+	hops, err := ParseFile("chain.yaml", []byte("hops:\n  - url: http://127.0.0.1:1/\n    rules: {authority: http://127.0.0.1:2, leeway: '${LEEWAY}'}\n"), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hops[0].Rules.verifyRules("").Leeway; got != 45*time.Second {
+		t.Errorf("leeway %s, want 45s", got)
 	}
 }

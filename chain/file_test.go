@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"github.com/jwtrace/jwtrace/verify"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,15 +55,16 @@ func TestParseFile(t *testing.T) {
 		t.Fatalf("%d hops", len(hops))
 	}
 	w, l, b := hops[0], hops[1], hops[2]
+	wr, lr := w.Rules.verifyRules(""), l.Rules.verifyRules("")
 	if w.Method != "GET" || w.Header.Get("X-Request-Id") != "chain-test" || w.Rules.Authority != "http://127.0.0.1:9400" ||
-		strings.Join(w.Rules.Audiences, ",") != "api://workouts" || strings.Join(w.Rules.Scopes, ",") != "workouts.read" || strings.Join(w.Rules.Algs, ",") != "RS256" {
+		strings.Join(wr.Audiences, ",") != "api://workouts" || strings.Join(wr.Scopes, ",") != "workouts.read" || strings.Join(wr.Algs, ",") != "RS256" {
 		t.Errorf("hop 1 = %+v rules %+v", w, w.Rules)
 	}
 	if l.Method != "POST" || string(l.Body) != `{"km":5}` || l.Header.Get("Content-Type") != "application/json" || l.Header.Get("X-Request-Id") != "chain-test" {
 		t.Errorf("hop 2 = %+v", l)
 	}
-	if !l.Expected(201) || l.Expected(204) || len(l.Rules.Audiences) != 2 || len(l.Rules.Require) != 2 || !l.Rules.Require[1].HasValue ||
-		l.Rules.Leeway != 30*time.Second || l.Rules.Typ != "at+jwt" {
+	if !l.Expected(201) || l.Expected(204) || len(lr.Audiences) != 2 || len(lr.Require) != 2 || !lr.Require[1].HasValue ||
+		lr.Leeway != 30*time.Second || lr.Typ != "at+jwt" {
 		t.Errorf("hop 2 rules = %+v", l.Rules)
 	}
 	// Defaults' rules reach a hop with none of its own.
@@ -113,7 +115,7 @@ func TestParseFileExpandsVariables(t *testing.T) {
 	}
 	h := hops[0]
 	if h.URL != "http://127.0.0.1:8081/x?cost=$5" || h.Header.Get("X-Request-Id") != "r1" || string(h.Body) != "${NOT_EXPANDED}" ||
-		h.Rules.Authority != "http://127.0.0.1:9400" || h.Rules.Audiences[0] != "api://r1" {
+		h.Rules.Authority != "http://127.0.0.1:9400" || h.Rules.Policy.Audience.Value[0] != "api://r1" {
 		t.Errorf("hop = %+v rules %+v", h, h.Rules)
 	}
 	_, err = ParseFile("chain.yaml", []byte("hops:\n  - name: a\n    url: ${NOPE}/x\n"), getenv)
@@ -135,8 +137,8 @@ func TestCheckHops(t *testing.T) {
 		{"own Authorization", Hop{URL: "https://a.example/", Header: map[string][]string{"Authorization": {"Basic x"}}}, "Authorization header is jwtrace's"},
 		{"header injection", Hop{URL: "https://a.example/", Header: map[string][]string{"X-A": {"a\r\nX-B: b"}}}, "line break"},
 		{"bad status", Hop{URL: "https://a.example/", Expect: []int{42}}, "not an HTTP status"},
-		{"rules without keys", Hop{URL: "https://a.example/", Rules: &Rules{Audiences: []string{"x"}}}, "where the hop's keys come from"},
-		{"empty audience", Hop{URL: "https://a.example/", Rules: &Rules{Authority: "https://idp.example", Audiences: []string{""}}}, "rules:"},
+		{"rules without keys", Hop{URL: "https://a.example/", Rules: NewRules(verify.Policy{Audience: verify.List("x")})}, "where the hop's keys come from"},
+		{"empty audience", Hop{URL: "https://a.example/", Rules: NewRules(verify.Policy{Authority: verify.Some("https://idp.example"), Audience: verify.List("")})}, "rules:"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := Check([]Hop{{URL: "https://ok.example/"}, c.hop}, false)

@@ -14,7 +14,6 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
@@ -39,54 +38,55 @@ type Hop struct {
 	Rules *Rules
 }
 
-// Rules are a hop's declared validation rules and where its keys come
-// from.
+// Rules are a hop's declared policy: what the hop says it enforces and
+// where its keys come from (a chain file's defaults: merged with the hop's
+// rules:, expanded).
 type Rules struct {
-	// Authority is the issuer whose discovery document gives the keys (and
-	// the issuer rule, when Issuers is empty).
-	Authority string
-	// JWKSURL gives the keys without discovery.
-	JWKSURL   string
-	Issuers   []string
-	Tenants   []string
-	Audiences []string
-	Algs      []string
-	Scopes    []string
-	Typ       string
-	Require   []verify.Requirement
-	Leeway    time.Duration
-	// AllowNoExp accepts a token without exp.
-	AllowNoExp bool
+	Policy verify.Policy
+	// Authority and JWKSURL are the policy's key sources ("" when not
+	// declared), for the runner's key cache; NewRules and Check set them
+	// from Policy.
+	Authority, JWKSURL string
 }
+
+// NewRules is the rules of a hop that declares p.
+func NewRules(p verify.Policy) *Rules {
+	r := &Rules{Policy: p}
+	r.sync()
+	return r
+}
+
+func (r *Rules) sync() { r.Authority, r.JWKSURL = r.Policy.Authority.Value, r.Policy.JWKSURL.Value }
 
 // Declared reports whether the rules say anything a prediction can use:
 // where the keys come from.
-func (r *Rules) Declared() bool { return r != nil && (r.Authority != "" || r.JWKSURL != "") }
+func (r *Rules) Declared() bool {
+	return r != nil && (r.Policy.Authority.Value != "" || r.Policy.JWKSURL.Value != "")
+}
 
-// verifyRules turns the declared rules into verify's. An issuer or
-// audience the hop does not declare is not checked (the hop declared
-// nothing about it), and the prediction says so.
-func (r *Rules) verifyRules(discoveredIssuer string) verify.Rules {
-	v := verify.Rules{
-		Issuers:    r.Issuers,
-		Tenants:    r.Tenants,
-		Audiences:  r.Audiences,
-		Algs:       r.Algs,
-		Scopes:     r.Scopes,
-		Typ:        r.Typ,
-		Require:    r.Require,
-		Leeway:     r.Leeway,
-		AllowNoExp: r.AllowNoExp,
-	}
-	if len(v.Issuers) == 0 {
-		if discoveredIssuer != "" {
-			v.Issuers = []string{discoveredIssuer}
+// checked is the policy as verify checks it for a hop: an issuer the hop
+// does not declare is issuer (the discovered one; before discovery, the
+// authority), or when there is none it is not checked; an audience the hop
+// does not declare is not checked. The prediction reports both as not
+// declared.
+func checked(p verify.Policy, issuer string) verify.Policy {
+	if len(p.Issuer.Value) == 0 {
+		if issuer != "" {
+			p.Issuer = verify.List(issuer)
 		} else {
-			v.SkipIssuer = true
+			p.SkipIssuer = verify.Some(true)
 		}
 	}
-	v.SkipAudience = len(v.Audiences) == 0
-	return v
+	if len(p.Audience.Value) == 0 {
+		p.SkipAudience = verify.Some(true)
+	}
+	return p
+}
+
+// verifyRules turns the declared rules into verify's.
+func (r *Rules) verifyRules(discoveredIssuer string) verify.Rules {
+	p := checked(r.Policy, discoveredIssuer)
+	return p.Rules()
 }
 
 // Label is the hop's name, or its URL's host and path.
@@ -169,6 +169,7 @@ func (h *Hop) check(allowHTTP bool) error {
 		}
 	}
 	if r := h.Rules; r != nil {
+		r.sync()
 		if r.Authority != "" {
 			if _, err := verify.CheckURL(r.Authority, allowHTTP); err != nil {
 				return fmt.Errorf("rules: authority: %w", err)
@@ -179,20 +180,24 @@ func (h *Hop) check(allowHTTP bool) error {
 				return fmt.Errorf("rules: jwks_url: %w", err)
 			}
 		}
-		if !r.Declared() && (len(r.Issuers) > 0 || len(r.Audiences) > 0 || len(r.Scopes) > 0 || len(r.Algs) > 0 || r.Typ != "" || len(r.Require) > 0) {
+		p := &r.Policy
+		if !r.Declared() && (len(p.Issuer.Value) > 0 || len(p.Audience.Value) > 0 || len(p.Scopes.Value) > 0 || len(p.Algs.Value) > 0 || p.Typ.Value != "" || len(p.Require.Value) > 0) {
 			return errors.New("rules: say where the hop's keys come from (authority or jwks_url), or jwtrace cannot predict its answer")
 		}
-		vr := r.verifyRules("")
-		if r.Authority != "" && len(vr.Issuers) == 0 {
-			vr.Issuers, vr.SkipIssuer = []string{r.Authority}, false
-		}
 		if r.Declared() {
-			if err := vr.Check(); err != nil {
+			if err := validate(r.Policy); err != nil {
 				return fmt.Errorf("rules: %w", explain.YAML.RuleError(err))
 			}
 		}
 	}
 	return nil
+}
+
+// validate is Policy.Validate for a hop (see checked; before discovery the
+// authority stands for the issuer it names).
+func validate(p verify.Policy) error {
+	c := checked(p, p.Authority.Value)
+	return c.Validate()
 }
 
 // validToken reports whether s is an RFC 9110 token (a method or a header

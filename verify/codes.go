@@ -174,7 +174,8 @@ const (
 	RuleKey             = "key"
 )
 
-// RuleCode is a reason a rule set cannot be used (Rules.Check).
+// RuleCode is a reason a rule set cannot be used (Policy.Validate and
+// Policy.Expand).
 type RuleCode string
 
 const (
@@ -184,8 +185,12 @@ const (
 	RuleAudienceConflict RuleCode = "rule.audience-conflict"
 	RuleTenantNoIssuer   RuleCode = "rule.tenant-needs-issuer"
 	RuleEmpty            RuleCode = "rule.empty" // rule: issuer, audience or tenant
-	RuleBlank            RuleCode = "rule.blank" // rule: scope, alg or typ
+	RuleBlank            RuleCode = "rule.blank" // rule: scope, alg, typ, authority, jwks-url or key
 	RuleAlgNone          RuleCode = "rule.alg-none"
 	RuleAlgUnknown       RuleCode = "rule.alg-unknown" // alg, known
 	RuleLeewayNegative   RuleCode = "rule.leeway-negative"
+	RuleLeewaySyntax     RuleCode = "rule.leeway-syntax"  // value
+	RuleRequireSyntax    RuleCode = "rule.require-syntax" // value
+	RuleVariableUnset    RuleCode = "rule.variable-unset" // rule, name (Policy.Expand)
+	RuleVariableEmpty    RuleCode = "rule.variable-empty" // rule, value (Policy.Expand)
 )

@@ -83,6 +83,11 @@ type RuleError struct {
 type RuleProblem struct {
 	Code   RuleCode `json:"code"`
 	Params Params   `json:"params,omitempty"`
+	// Rule is the rule at fault (a Rule name; "" for the rule set as a
+	// whole) and Elem its 1-based element (0: the rule's value), so that a
+	// file can say where it is.
+	Rule string `json:"rule,omitempty"`
+	Elem int    `json:"elem,omitempty"`
 }
 
 // Error is Msg, or the codes when the error was not rendered.
@@ -98,75 +103,40 @@ func (e *RuleError) Error() string {
 }
 
 // Check refuses rule sets that would silently check less than the user
-// thinks: no issuer or audience rule without an explicit skip, unknown
-// algorithms, "none".
+// thinks (Policy.Validate: the rules are checked as the policy they are).
 func (r *Rules) Check() error {
-	var probs []RuleProblem
-	add := func(code RuleCode, params Params) {
-		probs = append(probs, RuleProblem{Code: code, Params: params})
-	}
-	if len(r.Issuers) == 0 && !r.SkipIssuer {
-		add(RuleNoIssuer, nil)
-	}
-	if len(r.Issuers) > 0 && r.SkipIssuer {
-		add(RuleIssuerConflict, nil)
-	}
-	if len(r.Audiences) == 0 && !r.SkipAudience {
-		add(RuleNoAudience, nil)
-	}
-	if len(r.Audiences) > 0 && r.SkipAudience {
-		add(RuleAudienceConflict, nil)
-	}
-	if len(r.Tenants) > 0 && r.SkipIssuer {
-		add(RuleTenantNoIssuer, nil)
-	}
-	for _, f := range []struct {
-		rule string
-		list []string
-	}{{RuleIssuer, r.Issuers}, {RuleAudience, r.Audiences}, {RuleTenant, r.Tenants}} {
-		if hasBlank(f.list) {
-			add(RuleEmpty, Params{{"rule", f.rule}})
-		}
-	}
-	// An empty --scope, --alg or --typ (an unset variable: --scope "$SCOPE")
-	// would otherwise read as no rule at all and silently check less.
-	if hasBlank(r.Scopes) {
-		add(RuleBlank, Params{{"rule", RuleScope}})
-	}
-	if hasBlank(r.Algs) {
-		add(RuleBlank, Params{{"rule", RuleAlg}})
-	}
-	if (r.TypGiven || r.Typ != "") && strings.TrimSpace(r.Typ) == "" {
-		add(RuleBlank, Params{{"rule", RuleTyp}})
-	}
-	for _, a := range r.Algs {
-		if strings.TrimSpace(a) == "" {
-			continue
-		}
-		if strings.EqualFold(a, "none") {
-			add(RuleAlgNone, nil)
-		} else if !knownAlg(a) {
-			add(RuleAlgUnknown, Params{{"alg", a}, {"known", strings.Join(KnownAlgs(), ", ")}})
-		}
-	}
-	if r.Leeway < 0 {
-		add(RuleLeewayNegative, nil)
-	}
-	if len(probs) > 0 {
-		return &RuleError{Problems: probs}
-	}
-	return nil
+	p := r.Policy()
+	return p.Validate()
 }
 
-// hasBlank reports whether a list holds an empty or whitespace-only value.
-func hasBlank(list []string) bool {
-	for _, v := range list {
-		if strings.TrimSpace(v) == "" {
-			return true
-		}
+// Policy is the policy these rules are a view of (At aside).
+func (r *Rules) Policy() Policy {
+	p := Policy{
+		Issuer:          ListOf(r.Issuers),
+		SkipIssuer:      Bool(r.SkipIssuer),
+		Tenant:          ListOf(r.Tenants),
+		Audience:        ListOf(r.Audiences),
+		SkipAudience:    Bool(r.SkipAudience),
+		Algs:            ListOf(r.Algs),
+		Scopes:          ListOf(r.Scopes),
+		AllowNoExp:      Bool(r.AllowNoExp),
+		AllowWeakSecret: Bool(r.AllowWeakSecret),
 	}
-	return false
+	if r.TypGiven || r.Typ != "" {
+		p.Typ = Some(r.Typ)
+	}
+	if r.Leeway != 0 {
+		p.Leeway = DurationOf(r.Leeway)
+	}
+	for _, q := range r.Require {
+		p.Require.Value = append(p.Require.Value, q.String())
+		p.Require.Set = true
+	}
+	return p
 }
+
+// Bool is b, declared when true (a flag given; a rule set that says it).
+func Bool(b bool) Opt[bool] { return Opt[bool]{Value: b, Set: b} }
 
 // errNoTenant is matchIssuer's reason when a template meets a token with no
 // tid claim.

@@ -234,10 +234,8 @@ func newHandler(cfg Config) (*handler, error) {
 	if cfg.Leeway < 0 {
 		bad("the Leeway is negative")
 	}
-	src := verify.Sources{Authority: cfg.Issuer}
-	if cfg.JWKSURL != "" {
-		src = verify.Sources{JWKSURL: cfg.JWKSURL}
-	}
+	pol := cfg.Policy()
+	src := pol.Sources()
 	for _, u := range []string{src.Authority, src.JWKSURL, cfg.Downstream} {
 		if u == "" {
 			continue
@@ -278,17 +276,31 @@ func newHandler(cfg Config) (*handler, error) {
 		now:        now,
 		load:       make(chan struct{}, 1),
 		log:        cfg.Log,
-		rules: verify.Rules{
-			Issuers:   []string{cfg.Issuer},
-			Audiences: []string{cfg.Audience},
-			Scopes:    append([]string(nil), cfg.Scopes...),
-			Leeway:    cfg.Leeway,
-		},
+		rules:      pol.Rules(),
 	}
-	if err := h.rules.Check(); err != nil {
+	if err := pol.Validate(); err != nil {
 		return nil, fmt.Errorf("resource: %v", explain.Plain.RuleError(err))
 	}
+	// Each scope is one RFC 6749 scope token (checked above), which may
+	// hold a comma: not split as a policy's scope list is.
+	h.rules.Scopes = append([]string(nil), cfg.Scopes...)
 	return h, nil
+}
+
+// Policy is the service's verify.Policy: its keys come from the issuer's
+// discovery (or JWKSURL), and it accepts the issuer, the audience, and
+// tokens with the scopes.
+func (cfg *Config) Policy() verify.Policy {
+	p := verify.Policy{Issuer: verify.List(cfg.Issuer), Audience: verify.List(cfg.Audience), Scopes: verify.ListOf(append([]string(nil), cfg.Scopes...))}
+	if cfg.JWKSURL != "" {
+		p.JWKSURL = verify.Some(cfg.JWKSURL)
+	} else {
+		p.Authority = verify.Some(cfg.Issuer)
+	}
+	if cfg.Leeway != 0 {
+		p.Leeway = verify.DurationOf(cfg.Leeway)
+	}
+	return p
 }
 
 // defaultClient has DefaultTimeout and dials the name localhost only to a
@@ -342,13 +354,12 @@ func (h *handler) serve(r *http.Request) answer {
 	if len(auth) > 1 {
 		return h.refuse(http.StatusBadRequest, "invalid_request", "more than one Authorization header", nil)
 	}
-	scheme, token, _ := strings.Cut(strings.TrimLeft(firstOrEmpty(auth), " \t"), " ")
-	if len(auth) == 0 || !strings.EqualFold(scheme, "Bearer") {
+	token, ok := decode.BearerToken(firstOrEmpty(auth))
+	if len(auth) == 0 || !ok {
 		a := answer{status: http.StatusUnauthorized, challenge: "Bearer realm=" + quote(h.realm)}
 		a.logNote = "no bearer token"
 		return a
 	}
-	token = strings.Trim(token, " \t")
 	if token == "" {
 		return h.refuse(http.StatusBadRequest, "invalid_request", "the Authorization header has no token after Bearer", nil)
 	}

@@ -182,7 +182,7 @@ func TestInvalidTokens(t *testing.T) {
 		{"tampered signature", h + "." + p + "." + string(flipped), "signature", "the signature does not verify with "},
 		{"tampered payload", h + "." + evilPayload + "." + s, "signature", "the signature does not verify with "},
 		{"another authority's key", foreign, "key", "kid '"},
-		{"garbage", "not-a-token", "format", "1 parts instead of 3: not a compact JWS"},
+		{"garbage", "not-a-token", "format", "1 part instead of 3: not a compact JWS"},
 		{"alg none", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.x", "format", "alg 'none': the token is unsigned"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package explain
 
-import "github.com/jwtrace/jwtrace/verify"
+import (
+	"strconv"
+
+	"github.com/jwtrace/jwtrace/verify"
+)
 
 // ruleText renders each reason Rules.Check refuses a rule set.
 var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
@@ -43,6 +47,8 @@ var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
 			return name + " is empty (an unset variable?): give the scopes the token must carry" + leave + " to not check them"
 		case verify.RuleAlg:
 			return name + " is empty (an unset variable?): give the algorithms to accept (e.g. RS256)" + leave + " to let the key decide"
+		case verify.RuleAuthority, verify.RuleJWKSURL, verify.RuleKey:
+			return name + " is empty (an unset variable?): give where the keys come from" + leave
 		}
 		return name + " is empty (an unset variable?): give the header typ to require (e.g. at+jwt)" + leave + " to not check it"
 	},
@@ -55,4 +61,25 @@ var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
 	verify.RuleLeewayNegative: func(s Surface, _ verify.Params) string {
 		return s.words("--leeway", "leeway:", "the leeway") + " must not be negative"
 	},
+	verify.RuleLeewaySyntax: func(s Surface, p verify.Params) string {
+		return s.words("--leeway ", "leeway ", "the leeway ") + strconv.Quote(p.Get("value")) + ": want a duration such as 30s"
+	},
+	verify.RuleRequireSyntax: func(s Surface, p verify.Params) string {
+		return s.words("--require ", "require: ", "the required claim ") + strconv.Quote(p.Get("value")) + ": want CLAIM or CLAIM=VALUE"
+	},
+	// The variables of a chain file (verify's flags take the shell's).
+	verify.RuleVariableUnset: func(s Surface, p verify.Params) string {
+		return ruleOr(s, p) + "${" + p.Get("name") + "} is not set in the environment"
+	},
+	verify.RuleVariableEmpty: func(s Surface, p verify.Params) string {
+		return ruleOr(s, p) + strconv.Quote(p.Get("value")) + " is empty in the environment: an empty value would turn the rule off"
+	},
+}
+
+// ruleOr is the rule's name and a space, or "" when the surface has none.
+func ruleOr(s Surface, p verify.Params) string {
+	if n := s.Rule(p.Get("rule")); n != "" {
+		return n + " "
+	}
+	return ""
 }
