@@ -143,6 +143,12 @@ type Runner struct {
 	// StopOnFailure marks the hops after the first unexpected answer as
 	// not sent.
 	StopOnFailure bool
+	// OnHop, when not nil, is called as each hop is sent (before its
+	// answer, which Run's each gets) with its number (1-based), its name
+	// ("" for an argument hop) and when it started: a terminal shows a
+	// progress line while a slow hop is in flight. It runs on Run's
+	// goroutine; hops not sent are not announced.
+	OnHop func(i int, name string, started time.Time)
 
 	mu   sync.Mutex
 	keys map[string]keyEntry
@@ -181,6 +187,9 @@ func (r *Runner) Run(ctx context.Context, hops []Hop, each func(*Result)) *Repor
 			h := &hops[i]
 			res = &Result{Index: i + 1, Name: h.Name, Method: h.Method, URL: h.URL, Verdict: NotSent, Expected: h.Expect}
 		} else {
+			if r.OnHop != nil {
+				r.OnHop(i+1, hops[i].Name, time.Now())
+			}
 			res = r.Hop(ctx, i+1, &hops[i])
 			if !res.AsExpected && r.StopOnFailure {
 				stopped = true

@@ -245,7 +245,9 @@ func TestPredictions(t *testing.T) {
 	workouts := svc("api://workouts", true)
 	billing := svc("api://billing", true)
 	lax := svc("api://billing", false) // declares api://billing but checks no audience
-	rules := func(aud string) *Rules { return &Rules{Authority: a.URL, Audiences: []string{aud}} }
+	rules := func(aud string) *Rules {
+		return NewRules(verify.Policy{Authority: verify.Some(a.URL), Audience: verify.List(aud)})
+	}
 	hops := []Hop{
 		{Name: "workouts", URL: workouts.URL, Method: "GET", Rules: rules("api://workouts")},
 		{Name: "lax", URL: lax.URL, Method: "GET", Rules: rules("api://billing")},
@@ -313,7 +315,7 @@ func TestPredictionWithoutKeys(t *testing.T) {
 	s := startServices(t)
 	r := newRunner(opaque)
 	r.Fetcher = &verify.Fetcher{AllowHTTP: true, Client: &http.Client{Timeout: time.Second}}
-	res := r.Hop(context.Background(), 1, &Hop{URL: s.ok.URL, Method: "GET", Rules: &Rules{Authority: "http://127.0.0.1:1", Audiences: []string{"x"}}})
+	res := r.Hop(context.Background(), 1, &Hop{URL: s.ok.URL, Method: "GET", Rules: NewRules(verify.Policy{Authority: verify.Some("http://127.0.0.1:1"), Audience: verify.List("x")})})
 	if res.Prediction == nil || res.Prediction.Error == "" || res.Agrees != nil {
 		t.Fatalf("prediction %+v agrees %v: want an error and no comparison", res.Prediction, res.Agrees)
 	}
@@ -489,7 +491,7 @@ func TestPredictionSpeaksChainFileKeys(t *testing.T) {
 	t.Cleanup(srv.Close)
 	r := newRunner(token)
 	r.Fetcher = &verify.Fetcher{AllowHTTP: true}
-	rep := r.Run(context.Background(), []Hop{{Name: "api", URL: srv.URL, Method: "GET", Rules: &Rules{Authority: a.URL}}}, nil)
+	rep := r.Run(context.Background(), []Hop{{Name: "api", URL: srv.URL, Method: "GET", Rules: NewRules(verify.Policy{Authority: verify.Some(a.URL)})}}, nil)
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)

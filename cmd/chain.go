@@ -179,15 +179,34 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 		if opts.showToken {
 			masked = token
 		}
-		table := p.ChainHeader(ui.ChainView{Token: tokenLine(token, now), Masked: masked, ShowToken: opts.showToken, Hops: hops})
-		rep = r.Run(ctx, hops, func(res *chain.Result) { table.Hop(&hops[res.Index-1], res) })
-		p.ChainSummary(rep)
+		table := p.ChainHeader(ui.ChainView{Token: tokenLine(token, now), Masked: masked, ShowToken: opts.showToken, Hops: hops, Width: s.TerminalWidth()})
+		// At a terminal, a line on stderr says which hop is in flight
+		// (not with --debug, whose trace is on stderr too).
+		var progress *ui.HopProgress
+		if !opts.http.debugging(s) {
+			progress = s.HopProgress(len(hops))
+		}
+		if progress != nil {
+			r.OnHop = func(i int, name string, started time.Time) {
+				label := name
+				if label == "" {
+					label = firstNonEmpty(hops[i-1].Method, "GET") + " " + hops[i-1].URL
+				}
+				progress.Start(i, label, started)
+			}
+		}
+		rep = r.Run(ctx, hops, func(res *chain.Result) {
+			progress.Stop()
+			table.Hop(&hops[res.Index-1], res)
+		})
+		progress.Stop()
+		table.Summary(rep)
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
 	if !rep.Summary.OK {
-		return rep, &silentError{ExitRejected}
+		return rep, reported(outcomeRejected)
 	}
 	return rep, nil
 }
@@ -355,8 +374,8 @@ func bearerFrom(input []byte) (string, error) {
 		}
 	}
 	t := strings.TrimSpace(string(input))
-	if v, ok := cutPrefixFold(t, "bearer "); ok {
-		t = strings.TrimSpace(v)
+	if tok, ok := decode.BearerToken(t); ok {
+		t = tok
 	}
 	if t == "" {
 		return "", &usageError{errors.New("the token is empty")}
@@ -368,13 +387,6 @@ func bearerFrom(input []byte) (string, error) {
 		}
 	}
 	return t, nil
-}
-
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
-	}
-	return s, false
 }
 
 // tokenLine describes the token for the report's first line.

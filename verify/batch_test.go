@@ -69,3 +69,20 @@ func TestBatchGoesOnAfterAnOversizedLine(t *testing.T) {
 		t.Fatalf("%s", out.String())
 	}
 }
+
+// TestBatchSaysOneInTheSingular: a one-part line is "1 part", one check
+// of one is "1 of 1 check failed".
+func TestBatchSaysOneInTheSingular(t *testing.T) {
+	v := &Verifier{Rules: baseRules(), Explain: testFillFailures}
+	var out bytes.Buffer
+	if _, err := v.Batch(bg, strings.NewReader("eyJhbGciOiJIUzI1NiJ9\n"), &out, 1); err != nil {
+		t.Fatal(err)
+	}
+	var line BatchLine
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, out.Bytes())
+	}
+	if line.Summary != "rejected: 1 of 1 check failed (format)" || line.Errors[CheckFormat] != "1 part instead of 3: not a compact JWS" {
+		t.Errorf("%+v", line)
+	}
+}

@@ -89,14 +89,32 @@ type FetchInfo struct {
 	Age time.Duration `json:"-"`
 	// AgeSeconds is Age in seconds, for JSON.
 	AgeSeconds int64 `json:"age_seconds"`
+	// Refetched is true when a JWKS was fetched again while verifying,
+	// because a token named a kid the first copy lacked (a key rotation):
+	// the fields above then describe the refetched copy, and Before the
+	// first one.
+	Refetched bool `json:"refetched"`
+	// RefetchKid is the kid that made the key set refetch (also when the
+	// refetch failed).
+	RefetchKid string `json:"refetch_kid,omitempty"`
+	// RefetchError says why the refetch failed; the keys are then the
+	// first copy's.
+	RefetchError string `json:"refetch_error,omitempty"`
+	// Before is the first copy, when there was a refetch.
+	Before *FetchInfo `json:"before_refetch,omitempty"`
 }
 
 // CheckURL enforces jwtrace's rules for key URLs: https, or plain http only
 // to a loopback host unless allowHTTP.
 func CheckURL(raw string, allowHTTP bool) (*url.URL, error) {
+	if guess, ok := schemeless(raw); ok {
+		// "127.0.0.1:9400" is a parse error to Go, and "localhost:9400"
+		// a URL of scheme "localhost": say the URL that was meant.
+		return nil, &URLError{fmt.Sprintf("%q is not a URL: want a URL: %s", raw, guess)}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, &URLError{fmt.Sprintf("%q is not a URL: %v", raw, err)}
+		return nil, &URLError{fmt.Sprintf("%q is not a URL (%s)", raw, urlParseReason(err))}
 	}
 	switch u.Scheme {
 	case "https":
@@ -114,6 +132,45 @@ func CheckURL(raw string, allowHTTP bool) (*url.URL, error) {
 		return nil, &URLError{fmt.Sprintf("%s carries credentials in the URL; jwtrace does not send them", u.Redacted())}
 	}
 	return u, nil
+}
+
+// schemeless recognises a host, host:port or host/path given without a
+// scheme, and returns the URL meant: http:// for a loopback host (as the
+// local authority serves), https:// otherwise.
+func schemeless(raw string) (string, bool) {
+	if raw == "" || strings.Contains(raw, "://") || strings.ContainsAny(raw, " \t\r\n?#@") {
+		return "", false
+	}
+	hostport, _, _ := strings.Cut(raw, "/")
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return "", false
+		}
+		host = h
+	}
+	// A host has a dot, or is localhost or an IP address (":" alone, as
+	// in "mailto:x", is a scheme, not a port).
+	if host == "" || (!strings.Contains(host, ".") && !IsLoopback(host) && net.ParseIP(host) == nil) {
+		return "", false
+	}
+	if strings.Contains(hostport, ":") && hostport == host {
+		return "", false
+	}
+	if IsLoopback(host) {
+		return "http://" + raw, true
+	}
+	return "https://" + raw, true
+}
+
+// urlParseReason is url.Parse's complaint without Go's wrapping (which
+// repeats the URL).
+func urlParseReason(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // IsLoopback reports whether host names this machine: localhost or a
@@ -315,6 +372,10 @@ func (f *Fetcher) Discover(ctx context.Context, authority string) (*Discovery, F
 	durl, want := DiscoveryURL(authority)
 	body, info, err := f.get(ctx, durl, MaxDiscoveryBytes, false)
 	if err != nil {
+		var fe *FetchError
+		if h := jwksURLHint(authority); h != "" && errors.As(err, &fe) {
+			fe.Hint = h
+		}
 		return nil, info, err
 	}
 	if err := checkDepth(body); err != nil {
@@ -322,11 +383,11 @@ func (f *Fetcher) Discover(ctx context.Context, authority string) (*Discovery, F
 	}
 	var d Discovery
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, info, &FetchError{URL: durl, Err: fmt.Errorf("not a discovery document: %v", err)}
+		return nil, info, &FetchError{URL: durl, Err: fmt.Errorf("not a discovery document: %v", err), Hint: jwksURLHint(authority)}
 	}
 	if d.Issuer == "" || d.JWKSURI == "" {
 		return nil, info, &FetchError{URL: durl, Err: errors.New("not a discovery document: it has no issuer or no jwks_uri"),
-			Hint: "for a JWKS without discovery use --jwks-url"}
+			Hint: firstNonEmpty(jwksURLHint(authority), "for a JWKS without discovery use --jwks-url")}
 	}
 	if !sameIssuer(want, d.Issuer) {
 		return nil, info, &FetchError{URL: durl,
@@ -334,6 +395,39 @@ func (f *Fetcher) Discover(ctx context.Context, authority string) (*Discovery, F
 			Hint: fmt.Sprintf("if %q is the authority you mean, pass it as --authority", d.Issuer)}
 	}
 	return &d, info, nil
+}
+
+// looksLikeJWKSURL reports whether an authority given for discovery is
+// rather a JWKS URL: its last path segment is one a JWKS is served at
+// (jwks.json, jwks, keys, certs as Keycloak names it, or any .json that
+// is not under /.well-known/).
+func looksLikeJWKSURL(authority string) bool {
+	u, err := url.Parse(authority)
+	if err != nil || strings.Contains(u.Path, "/.well-known/") {
+		return false
+	}
+	last := strings.ToLower(u.Path[strings.LastIndex(u.Path, "/")+1:])
+	switch last {
+	case "jwks", "jwks.json", "keys", "certs", "jwks_uri":
+		return true
+	}
+	return strings.HasSuffix(last, ".json")
+}
+
+func jwksURLHint(authority string) string {
+	if looksLikeJWKSURL(authority) {
+		return fmt.Sprintf("%s looks like a JWKS URL, not an issuer: use --jwks-url %s", authority, authority)
+	}
+	return ""
+}
+
+func firstNonEmpty(list ...string) string {
+	for _, s := range list {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // sameIssuer compares the authority asked for with a discovery document's
@@ -367,6 +461,12 @@ func (f *Fetcher) jwks(ctx context.Context, jwksURL string, refresh bool) (keys,
 	if err != nil {
 		return nil, nil, nil, info, err
 	}
+	if fe := discoveryNotJWKS(body, jwksURL); fe != nil {
+		if f.Cache != nil {
+			f.Cache.remove(jwksURL)
+		}
+		return nil, nil, nil, info, fe
+	}
 	keys, refused, notes, err = parseKeys(body, jwksURL, false)
 	if err != nil {
 		if f.Cache != nil {
@@ -375,6 +475,34 @@ func (f *Fetcher) jwks(ctx context.Context, jwksURL string, refresh bool) (keys,
 		return nil, nil, nil, info, &FetchError{URL: jwksURL, Err: err}
 	}
 	return keys, refused, notes, info, nil
+}
+
+// discoveryNotJWKS recognises an OpenID discovery document (no "keys", a
+// jwks_uri) fetched as a JWKS, and says which flags take it: parsed as a
+// JWK it would only make "invalid key type" notes.
+func discoveryNotJWKS(body []byte, jwksURL string) *FetchError {
+	if checkDepth(body) != nil {
+		return nil
+	}
+	var doc struct {
+		Keys    json.RawMessage `json:"keys"`
+		Issuer  string          `json:"issuer"`
+		JWKSURI string          `json:"jwks_uri"`
+	}
+	if json.Unmarshal(body, &doc) != nil || doc.Keys != nil || doc.JWKSURI == "" {
+		return nil
+	}
+	issuer := doc.Issuer
+	if i := strings.Index(jwksURL, "/.well-known/"); i >= 0 {
+		// The user's own URL names the issuer they meant; discovery
+		// then checks the document's.
+		issuer = jwksURL[:i]
+	}
+	hint := "use --jwks-url " + doc.JWKSURI
+	if issuer != "" {
+		hint = "use --authority " + issuer + " (or --jwks-url " + doc.JWKSURI + ")"
+	}
+	return &FetchError{URL: jwksURL, Err: errors.New("this is an OpenID discovery document, not a JWKS"), Hint: hint}
 }
 
 // checkDepth refuses JSON nested deeper than any real document.

@@ -19,6 +19,8 @@ type KeySet struct {
 	refresh    func(context.Context) ([]Key, error)
 	refreshed  atomic.Bool
 	refreshErr error
+	// refreshKid is the kid that made the set refetch.
+	refreshKid string
 	idx        atomic.Pointer[keyIndex]
 }
 
@@ -50,6 +52,7 @@ func (s *KeySet) lookup(ctx context.Context, kid string) (matched []Key, refresh
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.refreshed.Load() {
+		s.refreshKid = kid
 		keys, err := s.refresh(ctx)
 		if err != nil {
 			s.refreshErr = err
@@ -60,6 +63,46 @@ func (s *KeySet) lookup(ctx context.Context, kid string) (matched []Key, refresh
 		s.refreshed.Store(true)
 	}
 	return s.idx.Load().match(kid), true, s.refreshErr
+}
+
+// NoteRefetch makes o, the Origin LoadKeys returned with s, tell what
+// happened to the JWKS since: when a token named a kid the first copy
+// lacked and s fetched the JWKS again, o.JWKS says so (refetched, not
+// cached, the kid that caused it, the first copy in Before) and o.Keys are
+// the keys after the refetch; a failed refetch is named in o.JWKS and the
+// keys stay. Call it after verifying, before reporting o. Noting twice
+// changes nothing.
+func (o *Origin) NoteRefetch(s *KeySet) {
+	if o == nil || o.JWKS == nil || s == nil || !s.refreshed.Load() {
+		return
+	}
+	s.mu.Lock()
+	kid, err, remote := s.refreshKid, s.refreshErr, s.remote
+	local := s.local
+	s.mu.Unlock()
+	if o.JWKS.RefetchKid != "" {
+		return
+	}
+	info := &FetchInfo{URL: o.JWKS.URL, RefetchKid: kid}
+	if err != nil {
+		first := *o.JWKS
+		first.RefetchKid, first.RefetchError = kid, err.Error()
+		o.JWKS = &first
+		return
+	}
+	// The refetch skips the cache (Fetcher.get with refresh): this copy
+	// was just fetched.
+	before := *o.JWKS
+	info.Refetched, info.Before = true, &before
+	o.JWKS = info
+	o.Keys = o.Keys[:0:0]
+	for _, list := range [][]Key{local, remote} {
+		for _, k := range list {
+			if k.refused == "" {
+				o.Keys = append(o.Keys, k)
+			}
+		}
+	}
 }
 
 // keyIndex is a key set's lookup tables. It is never changed once built, so

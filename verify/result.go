@@ -182,7 +182,7 @@ func (r *Result) finish() {
 	r.Valid = len(r.Failed) == 0
 	n := len(r.Checks) - len(r.Skipped)
 	if r.Valid {
-		r.Summary = "valid: " + strconv.Itoa(n) + " checks passed"
+		r.Summary = "valid: " + strconv.Itoa(n) + checksWord(n) + " passed"
 		var loud []string
 		for _, s := range r.Skipped {
 			if s == CheckIssuer || s == CheckAudience {
@@ -194,5 +194,13 @@ func (r *Result) finish() {
 		}
 		return
 	}
-	r.Summary = "rejected: " + strconv.Itoa(len(r.Failed)) + " of " + strconv.Itoa(n) + " checks failed (" + strings.Join(r.Failed, ", ") + ")"
+	r.Summary = "rejected: " + strconv.Itoa(len(r.Failed)) + " of " + strconv.Itoa(n) + checksWord(n) + " failed (" + strings.Join(r.Failed, ", ") + ")"
+}
+
+// checksWord is " check" after 1 ("1 of 1 check failed"), else " checks".
+func checksWord(n int) string {
+	if n == 1 {
+		return " check"
+	}
+	return " checks"
 }

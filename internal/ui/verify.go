@@ -86,7 +86,11 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			}
 		}
 		if unread > 0 {
-			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more checks not made: %s", unread, why)))
+			word := "checks"
+			if unread == 1 {
+				word = "check"
+			}
+			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more %s not made: %s", unread, word, why)))
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "  %s\n", th.dim.Render("note: "+Safe(n)))
@@ -138,10 +142,23 @@ func writeOrigin(b *strings.Builder, th *theme, o *verify.Origin) {
 }
 
 func fetched(th *theme, f *verify.FetchInfo) string {
-	if f.Cached {
-		return th.dim.Render(" (cached " + relAgo(f.Age) + ")")
+	// The kid and the error may be a token's or a server's bytes.
+	switch {
+	case f.Refetched && f.Before != nil && f.Before.Cached:
+		return th.dim.Render(" (refetched: kid " + Safe(f.RefetchKid) + " was not in the copy cached " + relAgo(f.Before.Age) + ")")
+	case f.Refetched:
+		return th.dim.Render(" (fetched, then refetched: kid " + Safe(f.RefetchKid) + " was not in it)")
+	case f.RefetchError != "":
+		return th.dim.Render(" (" + firstCopy(f) + "; kid " + Safe(f.RefetchKid) + " was not in it, and the refetch failed: " + Safe(f.RefetchError) + ")")
 	}
-	return th.dim.Render(" (fetched)")
+	return th.dim.Render(" (" + firstCopy(f) + ")")
+}
+
+func firstCopy(f *verify.FetchInfo) string {
+	if f.Cached {
+		return "cached " + relAgo(f.Age)
+	}
+	return "fetched"
 }
 
 func relAgo(d time.Duration) string {

@@ -55,7 +55,10 @@ var checkText = map[verify.Code]func(Surface, *verify.Check) string{
 	verify.CodeFormatJWE:      fixed("a JWE (encrypted token, 5 parts) where a signed JWT (JWS) was expected"),
 	verify.CodeFormatTwoParts: fixed("2 parts instead of 3: the signature part is missing"),
 	verify.CodeFormatParts: func(_ Surface, c *verify.Check) string {
-		return c.Param("parts") + " parts instead of 3: not a compact JWS"
+		if n := c.Param("parts"); n != "1" {
+			return n + " parts instead of 3: not a compact JWS"
+		}
+		return "1 part instead of 3: not a compact JWS"
 	},
 	verify.CodeFormatBase64: func(_ Surface, c *verify.Check) string {
 		return "the " + c.Param("part") + " is not base64url (RFC 7515: no padding, - and _ instead of + and /)"

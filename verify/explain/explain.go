@@ -57,6 +57,7 @@ var ruleWords = map[string][3]string{
 	verify.RuleAllowWeakSecret: {"--allow-weak-secret", "", ""},
 	verify.RuleAt:              {"--at", "", ""},
 	verify.RuleAuthority:       {"--authority", "authority:", "the authority"},
+	verify.RuleJWKSURL:         {"--jwks-url", "jwks_url:", "the JWKS URL"},
 	verify.RuleKey:             {"--key", "", ""},
 }
 
