@@ -383,9 +383,10 @@ func ReadFile(path string) (*File, error) {
 }
 
 // DefaultStateDir is where jwtrace keeps the authority's keys unless told
-// otherwise: the user config directory's jwtrace/authority.
-func DefaultStateDir() (string, error) {
-	dir, err := os.UserConfigDir()
+// otherwise: the user config directory's jwtrace/authority (userConfigDir
+// is os.UserConfigDir, or what finds it in a command's own environment).
+func DefaultStateDir(userConfigDir func() (string, error)) (string, error) {
+	dir, err := userConfigDir()
 	if err != nil {
 		return "", err
 	}

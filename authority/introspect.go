@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/jwtrace/jwtrace/decode"
 )
 
 // ClientAssertionType is RFC 7523 §2.2's client_assertion_type.
@@ -246,14 +248,14 @@ func (a *Authority) userinfo(w http.ResponseWriter, r *http.Request) {
 		logf(r, "error=%s", code)
 		writeJSON(w, status, &Error{Code: code, Description: desc})
 	}
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := decode.BearerToken(r.Header.Get("Authorization"))
+	if !ok || tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="jwtrace authority"`)
 		logf(r, "no token")
 		http.Error(w, "401 send the access token as Authorization: Bearer TOKEN", http.StatusUnauthorized)
 		return
 	}
-	claims := a.accessClaims(strings.TrimSpace(tok))
+	claims := a.accessClaims(tok)
 	if claims == nil {
 		bearerErr(http.StatusUnauthorized, "invalid_token", "the access token is not active")
 		return

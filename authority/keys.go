@@ -24,6 +24,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/jwtrace/jwtrace/internal/privfile"
 )
 
 // KeysFile is the name of the private JWKS in a state directory.
@@ -402,28 +404,7 @@ func writeKeys(dir string, keys []*Key) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".keys-*.json")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename, a no-op
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, KeysFile))
+	return privfile.WriteFileAtomic(filepath.Join(dir, KeysFile), append(b, '\n'))
 }
 
 // KeyInfo describes an authority key without its private part.

@@ -60,7 +60,7 @@ func stateDir(s *ui.Streams, flag string) (string, error) {
 	if d := s.Getenv("JWTRACE_AUTHORITY_DIR"); d != "" {
 		return d, nil
 	}
-	d, err := authority.DefaultStateDir()
+	d, err := authority.DefaultStateDir(func() (string, error) { return userConfigDir(s.Getenv) })
 	if err != nil {
 		return "", &usageError{fmt.Errorf("no state directory: %v; give --state DIR", err)}
 	}
@@ -232,8 +232,7 @@ func runAuthorityServe(opts *authorityServeOptions) error {
 	}
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
-		fmt.Fprintf(s.ErrOut, "jwtrace: cannot listen on %s: %v; pick another --addr, or 127.0.0.1:0 for any free port\n", ui.Safe(opts.addr), err)
-		return &silentError{ExitUnavailable}
+		return &unavailableError{fmt.Errorf("cannot listen on %s: %w; pick another --addr, or 127.0.0.1:0 for any free port", opts.addr, err)}
 	}
 	if cfg.URL == "" {
 		cfg.URL = authority.ListenerURL(ln.Addr())
@@ -259,8 +258,7 @@ func runAuthorityServe(opts *authorityServeOptions) error {
 		ctx = context.Background()
 	}
 	if err := a.Serve(ctx, ln); err != nil {
-		fmt.Fprintf(s.ErrOut, "jwtrace: the authority stopped: %v\n", err)
-		return &silentError{ExitUnavailable}
+		return &unavailableError{fmt.Errorf("the authority stopped: %w", err)}
 	}
 	if !opts.quiet {
 		fmt.Fprintln(s.ErrOut, "jwtrace authority: stopped")

@@ -43,7 +43,7 @@ func startServe(t *testing.T, args ...string) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		code := Run(ctx, s, append([]string{"authority", "serve"}, args...), time.Now)
+		code := RunWith(ctx, testDeps(t, s, time.Now), append([]string{"authority", "serve"}, args...))
 		pw.Close()
 		done <- code
 	}()
@@ -87,6 +87,7 @@ func getJSON(t *testing.T, u string, v any) {
 }
 
 func TestAuthorityServeAnswersAndStopsOnCtrlC(t *testing.T) {
+	t.Parallel()
 	state := t.TempDir()
 	srv := startServe(t, "--addr", "127.0.0.1:0", "--state", state, "--auto-approve", "alice", "--poll-interval", "1s")
 	base := srv.firstLine
@@ -195,6 +196,7 @@ func TestAuthorityServeAnswersAndStopsOnCtrlC(t *testing.T) {
 }
 
 func TestAuthorityServeExitCodes(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +237,7 @@ func TestAuthorityServeExitCodes(t *testing.T) {
 }
 
 func TestAuthorityRotateAndKeys(t *testing.T) {
+	t.Parallel()
 	state := t.TempDir()
 	env := &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_AUTHORITY_DIR=" + state}}
 	ctx := context.Background()
@@ -302,6 +305,7 @@ func hostStatus(t *testing.T, u, host string) int {
 // serve answers its URL's host (--url) and loopback names, with --issuer
 // paths too, and 421 to other hosts (DNS rebinding).
 func TestAuthorityServeChecksTheHost(t *testing.T) {
+	t.Parallel()
 	srv := startServe(t, "--addr", "127.0.0.1:0", "--ephemeral", "--quiet", "--issuer", "https://login.example.com/tenant/v2.0")
 	base := srv.firstLine
 	port := strings.TrimSuffix(strings.TrimPrefix(base, "http://127.0.0.1:"), "/tenant/v2.0")
@@ -346,6 +350,7 @@ func TestAuthorityServeChecksTheHost(t *testing.T) {
 // and reading its URL must work in a shell (command substitution of a
 // background job waits for it to exit: forever).
 func TestAuthorityServeHelpExampleRuns(t *testing.T) {
+	t.Parallel()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
 		t.Skip("no sh")

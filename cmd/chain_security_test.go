@@ -31,6 +31,7 @@ func chainSecForgedLine(out string) bool {
 // The report's first line shows the (masked or whole) token: a token from
 // a hostile source must not reach the terminal raw.
 func TestChainHeaderEscapesTheToken(t *testing.T) {
+	t.Parallel()
 	for _, show := range []bool{false, true} {
 		var out strings.Builder
 		s := &ui.Streams{Env: []string{"TERM=dumb"}}
@@ -54,6 +55,7 @@ func boolInt(b bool) int {
 // control characters escaped: a server cannot add a line that looks like
 // jwtrace's own.
 func TestChainTextKeepsServerTextOnOneLine(t *testing.T) {
+	t.Parallel()
 	evil := "bad\n" + chainSecForged + "\r\x1b[2K"
 	hop := chain.Hop{Name: "svc", Method: "GET", URL: "http://127.0.0.1:1/"}
 	no := false
@@ -103,6 +105,7 @@ func TestChainTextKeepsServerTextOnOneLine(t *testing.T) {
 // End to end: a body and a challenge that try to add a line, through
 // jwtrace chain --show-body, in text and in --json.
 func TestChainServerTextStaysOnOneLineEndToEnd(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Go's client refuses control characters in a header value
 		// (net/textproto: malformed MIME header line), but passes bidi
@@ -129,6 +132,7 @@ func TestChainServerTextStaysOnOneLineEndToEnd(t *testing.T) {
 // A chain file whose rules hold an empty value is refused, naming the
 // file's line and YAML key, not a verify flag.
 func TestChainFileEmptyRuleIsAUsageError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "chain.yaml")
 	body := "hops:\n  - name: api\n    url: http://127.0.0.1:1/\n    rules:\n      authority: http://127.0.0.1:2\n      audience: api://x\n      scopes: [\"${SCOPE}\"]\n"
@@ -144,6 +148,7 @@ func TestChainFileEmptyRuleIsAUsageError(t *testing.T) {
 // A chain file nested deeper than any chain needs is refused before the
 // YAML parser sees it (which would take gigabytes).
 func TestChainFileTooDeep(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "chain.yaml")
 	if err := os.WriteFile(file, []byte("hops:\n  - url: "+strings.Repeat("[", 150_000)+"\n"), 0o600); err != nil {
 		t.Fatal(err)

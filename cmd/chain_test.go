@@ -54,11 +54,12 @@ func chainRun(t *testing.T, env []string, args ...string) run {
 	// predictions.
 	var out, errOut strings.Builder
 	s.Out, s.ErrOut, s.In = &out, &errOut, strings.NewReader("")
-	code := Run(context.Background(), s, append([]string{"chain"}, args...), time.Now)
+	code := RunWith(context.Background(), testDeps(t, s, time.Now), append([]string{"chain"}, args...))
 	return run{code, out.String(), errOut.String()}
 }
 
 func TestChainExitCodes(t *testing.T) {
+	t.Parallel()
 	w := newChainWorld(t)
 	env := []string{"JWTRACE_TOKEN=" + w.token, "JWTRACE_CACHE_DIR=" + t.TempDir()}
 	if r := chainRun(t, env, w.workouts+"/workouts", w.reports+"/r"); r.code != ExitOK {
@@ -81,6 +82,7 @@ func TestChainExitCodes(t *testing.T) {
 // The token never reaches another host, whatever the hop redirects to, and
 // a body that echoes it is masked.
 func TestChainNeverLeaksTheToken(t *testing.T) {
+	t.Parallel()
 	const token = "opaque-secret-token-0123456789abcdef"
 	var leaked atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +148,7 @@ func TestChainNeverLeaksTheToken(t *testing.T) {
 }
 
 func TestChainTimeout(t *testing.T) {
+	t.Parallel()
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()
 	start := time.Now()

@@ -13,6 +13,7 @@ import (
 // What a newcomer types wrong with chain's token and login flags gets a
 // message about chain, not decode, and nothing is sent.
 func TestChainTokenAndLoginFlagMistakes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tokFile := filepath.Join(dir, "tok1")
 	if err := os.WriteFile(tokFile, []byte("opaque-token\n"), 0o600); err != nil {

@@ -31,6 +31,7 @@ func complete(t *testing.T, args ...string) (candidates []string, directive stri
 }
 
 func TestCompletionRequests(t *testing.T) {
+	t.Parallel()
 	// Directives: 4 no file completion, 0 default (files), 8 filter by
 	// extension, 16 directories only.
 	tests := []struct {
@@ -70,6 +71,7 @@ func TestCompletionRequests(t *testing.T) {
 }
 
 func TestCompletionWithoutDescriptions(t *testing.T) {
+	t.Parallel()
 	r := jwtrace(t, context.Background(), &ui.Streams{}, "__completeNoDesc", "verify", "--aud")
 	if want := "--audience\n:4\n"; r.code != ExitOK || r.out != want {
 		t.Errorf("__completeNoDesc verify --aud: exit %d, stdout %q; want 0, %q", r.code, r.out, want)
@@ -77,6 +79,7 @@ func TestCompletionWithoutDescriptions(t *testing.T) {
 }
 
 func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
 	// One line each script must hold for the shell to call jwtrace back.
 	tests := []struct{ shell, want string }{
 		{"bash", "complete -o default -F __start_jwtrace jwtrace"},

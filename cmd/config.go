@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -104,7 +103,7 @@ func loadProfile(s *ui.Streams, profileFlag string, need bool) (cfg *config.File
 	if !need && profileFlag == "" && s.Getenv("JWTRACE_PROFILE") == "" {
 		return &config.File{}, "", "", nil
 	}
-	path, err := config.Path(s.Getenv, os.UserConfigDir)
+	path, err := config.Path(s.Getenv, func() (string, error) { return userConfigDir(s.Getenv) })
 	if err != nil {
 		if profileFlag != "" {
 			return nil, "", "", &usageError{fmt.Errorf("--profile %s: no configuration directory: %v; set $JWTRACE_CONFIG", profileFlag, err)}
@@ -185,7 +184,7 @@ type configJSON struct {
 
 func runConfig(opts *configOptions) error {
 	s := opts.streams
-	path, err := config.Path(s.Getenv, os.UserConfigDir)
+	path, err := config.Path(s.Getenv, func() (string, error) { return userConfigDir(s.Getenv) })
 	if err != nil {
 		return &usageError{fmt.Errorf("no configuration directory: %v; set $JWTRACE_CONFIG", err)}
 	}

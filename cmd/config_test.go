@@ -26,6 +26,7 @@ func configEnv(t *testing.T, yaml string, extra ...string) *ui.Streams {
 }
 
 func TestProfilesAndEnvironmentFillVerifysFlags(t *testing.T) {
+	t.Parallel()
 	srv, _ := countingIDP(t, "no-store")
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	cfg := `default: dev
@@ -65,6 +66,7 @@ profiles:
 }
 
 func TestABrokenConfigurationBreaksOnlyWhatUsesIt(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	broken := "profiles:\n  dev:\n    client_secret: oops\n"
 	if r := jwtrace(t, context.Background(), configEnv(t, broken), "decode", access); r.code != ExitOK {
@@ -77,6 +79,7 @@ func TestABrokenConfigurationBreaksOnlyWhatUsesIt(t *testing.T) {
 }
 
 func TestChainIgnoresLoginDefaultsWithoutLogin(t *testing.T) {
+	t.Parallel()
 	// $JWTRACE_AUTHORITY must not turn into chain's --authority, which
 	// without --login is a usage error.
 	s := &ui.Streams{In: strings.NewReader(""), Env: []string{"JWTRACE_AUTHORITY=http://127.0.0.1:1", "JWTRACE_CLIENT_ID=x", "JWTRACE_CACHE_DIR=" + t.TempDir()}}
@@ -87,6 +90,7 @@ func TestChainIgnoresLoginDefaultsWithoutLogin(t *testing.T) {
 }
 
 func TestConfigShowsWhereEachDefaultComesFrom(t *testing.T) {
+	t.Parallel()
 	cfg := "default: dev\nprofiles:\n  dev:\n    authority: http://127.0.0.1:9400\n    client_id: jwtrace\n    scopes: [openid, workouts.read]\n"
 	r := jwtrace(t, context.Background(), configEnv(t, cfg, "JWTRACE_CLIENT_ID=from-env"), "config")
 	for _, want := range []string{
@@ -111,6 +115,7 @@ func TestConfigShowsWhereEachDefaultComesFrom(t *testing.T) {
 }
 
 func TestProfilesFillLoginsFlags(t *testing.T) {
+	t.Parallel()
 	cfg := "profiles:\n  dev:\n    authority: http://127.0.0.1:1/profile-authority\n    client_id: jwtrace\n    scopes: [openid]\n"
 	r := jwtrace(t, context.Background(), configEnv(t, cfg), "token", "--profile", "dev")
 	if r.code == ExitOK || !strings.Contains(r.errOut, "127.0.0.1:1/profile-authority") {

@@ -9,6 +9,7 @@ import (
 // --debug (or JWTRACE_DEBUG=1) traces each request and response on stderr,
 // and leaves stdout as it is.
 func TestDebugTracesRequestsOnStderr(t *testing.T) {
+	t.Parallel()
 	srv, _ := countingIDP(t, "no-store")
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	args := []string{"verify", "--authority", srv.URL, "--issuer", "https://login.microsoftonline.com/{tenantid}/v2.0", "--audience", "api://workouts", "--json", access}

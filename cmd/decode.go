@@ -70,7 +70,7 @@ the token is malformed.`,
 	f.StringVar(&opts.tokenEnv, "token-env", "", "read the input from the environment variable `NAME`")
 	f.BoolVar(&opts.json, "json", false, "print one JSON object per token (JSON Lines when not a terminal)")
 	f.BoolVar(&opts.explain, "explain", false, "explain well-known header and claim names (default: on at a terminal)")
-	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
+	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, Unix seconds, or a duration from now: -1h, +10m) instead of now")
 	_ = cmd.MarkFlagFilename("file")
 	return cmd
 }
@@ -79,7 +79,7 @@ func runDecode(opts *decodeOptions) error {
 	s := opts.streams
 	now := opts.now()
 	if opts.at != "" {
-		t, err := parseTimeFlag(opts.at)
+		t, err := parseAtFlag(opts.at, now)
 		if err != nil {
 			return &usageError{fmt.Errorf("--at: %w", err)}
 		}
@@ -124,7 +124,7 @@ func runDecode(opts *decodeOptions) error {
 	}
 	if !res.OK() {
 		fmt.Fprintln(s.ErrOut, "jwtrace: the token is malformed (see the notes above)")
-		return &silentError{ExitUsage}
+		return reported(outcomeMalformed)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 // NAME, and $JWTRACE_TOKEN at a terminal when nothing else is given; a pipe
 // on stdin wins over $JWTRACE_TOKEN.
 func TestDecodeTakesTheTokenFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	id := strings.TrimSpace(testdataFile(t, "id.jwt"))
 	terminal := func(env ...string) *ui.Streams {

@@ -32,7 +32,7 @@ func jwtrace(t *testing.T, ctx context.Context, s *ui.Streams, args ...string) r
 	if s.Env == nil {
 		s.Env = []string{"TERM=dumb"}
 	}
-	code := Run(ctx, s, args, fixedNow)
+	code := RunWith(ctx, testDeps(t, s, fixedNow), args)
 	return run{code, out.String(), errOut.String()}
 }
 
@@ -48,6 +48,7 @@ func testdataFile(t *testing.T, name string) string {
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func TestDecodeExitCodes(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	tests := []struct {
 		name   string
@@ -85,6 +86,7 @@ func TestDecodeExitCodes(t *testing.T) {
 }
 
 func TestDecodeCtrlCWhileReadingStdinExits130(t *testing.T) {
+	t.Parallel()
 	pr, pw := io.Pipe() // a stdin that never sends anything
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,6 +108,7 @@ func TestDecodeCtrlCWhileReadingStdinExits130(t *testing.T) {
 }
 
 func TestDecodeAtATerminal(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 
 	t.Run("explains claims by default", func(t *testing.T) {
@@ -167,6 +170,7 @@ func TestDecodeAtATerminal(t *testing.T) {
 }
 
 func TestDecodeJSONEscapesWhatATerminalWouldObey(t *testing.T) {
+	t.Parallel()
 	token := b64(`{"alg":"RS256"}`) + "." + b64("{\"iss\":\"a\u202eb\",\"name\":\"c\u0085d\",\"exp\":1795777331}") + "." + b64(strings.Repeat("s", 256))
 	r := jwtrace(t, context.Background(), &ui.Streams{}, "decode", "--json", token)
 	if strings.ContainsAny(r.out, "\u202e\u0085") {
@@ -178,6 +182,7 @@ func TestDecodeJSONEscapesWhatATerminalWouldObey(t *testing.T) {
 }
 
 func TestParseTimeFlag(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"2026-11-27T10:42:00Z":      "2026-11-27T10:42:00Z",
 		"2026-11-27T11:42:00+01:00": "2026-11-27T10:42:00Z",

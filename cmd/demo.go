@@ -325,7 +325,7 @@ func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.W
 		keepRunning(ctx, s, w)
 	}
 	if !ok {
-		return &silentError{ExitRejected}
+		return reported(outcomeRejected)
 	}
 	return nil
 }

@@ -23,12 +23,13 @@ func demoRun(t *testing.T, ctx context.Context, errOut *syncbuf.Buffer, args ...
 		errOut = &syncbuf.Buffer{}
 	}
 	s := &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Out: &out, ErrOut: errOut, In: strings.NewReader("")}
-	code := Run(ctx, s, append([]string{"demo"}, args...), time.Now)
+	code := RunWith(ctx, testDeps(t, s, time.Now), append([]string{"demo"}, args...))
 	return run{code, out.String(), errOut.String()}
 }
 
 // The whole story runs, offline, in a few seconds, and exits 0.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	r := demoRun(t, context.Background(), nil)
 	if r.code != ExitOK {
@@ -67,6 +68,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestDemoJSON(t *testing.T) {
+	t.Parallel()
 	r := demoRun(t, context.Background(), nil, "--json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.errOut)
@@ -109,6 +111,7 @@ func TestDemoJSON(t *testing.T) {
 // --keep-running leaves the servers up until Ctrl-C, and says where they
 // are.
 func TestDemoKeepRunning(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errOut := &syncbuf.Buffer{}
@@ -180,12 +183,18 @@ func runPrinted(t *testing.T, lines []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// "in a clone of jwtrace": the files are relative to the
+		// repository, which is the test's parent directory.
+		for i, a := range args {
+			if strings.HasPrefix(a, "testdata/") {
+				args[i] = filepath.Join("..", a)
+			}
+		}
 		var out, errOut strings.Builder
 		s := &ui.Streams{Env: env, Out: &out, ErrOut: &errOut, In: strings.NewReader("")}
-		code := Run(context.Background(), s, args, time.Now)
+		code := RunWith(context.Background(), testDeps(t, s, time.Now), args)
 		return run{code, out.String(), errOut.String()}
 	}
-	t.Chdir("..") // testdata/chains/workouts.yaml is relative to the repository
 	for _, l := range lines {
 		switch {
 		case strings.HasPrefix(l, "export TOKEN=$("):
@@ -223,6 +232,7 @@ func runPrinted(t *testing.T, lines []string) {
 // The commands demo --keep-running prints need jwtrace on PATH; a user who
 // ran "go run . demo" is told how to get it there.
 func TestDemoSaysWhenJwtraceIsNotOnPath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if hint := notOnPath(&ui.Streams{Env: []string{"PATH=" + dir}}); !strings.Contains(hint, "go install .") {
 		t.Errorf("no install hint without jwtrace on PATH: %q", hint)

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,9 +12,11 @@ import (
 )
 
 // Every command's --help has examples, and every example there and every
-// jwtrace command line in the README's sh blocks names real commands and
-// flags: an example that a renamed flag broke fails here.
+// jwtrace command line in the sh blocks of README.md and docs/guide/*.md,
+// and the "$ " lines of their console and text blocks, names real commands
+// and flags: an example that a renamed flag broke fails here.
 func TestExamplesUseRealFlags(t *testing.T) {
+	t.Parallel()
 	root := NewRootCmd(&ui.Streams{}, time.Now)
 	var lines []string
 	var walk func(c *cobra.Command)
@@ -34,19 +35,17 @@ func TestExamplesUseRealFlags(t *testing.T) {
 		}
 	}
 	walk(root)
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range regexp.MustCompile("(?s)```(sh|console)\n(.*?)```").FindAllSubmatch(readme, -1) {
-		for _, l := range strings.Split(string(b[2]), "\n") {
-			if string(b[1]) == "console" && !strings.HasPrefix(l, "$ ") {
-				continue // output, not a command
+	for _, file := range docFiles(t, "..") {
+		for _, b := range regexp.MustCompile("(?s)```(sh|console|text)\n(.*?)```").FindAllSubmatch(readDoc(t, "..", file), -1) {
+			for _, l := range strings.Split(string(b[2]), "\n") {
+				if string(b[1]) != "sh" && !strings.HasPrefix(l, "$ ") {
+					continue // output, not a command
+				}
+				if strings.HasPrefix(strings.TrimSpace(l), "#") {
+					continue
+				}
+				lines = append(lines, l)
 			}
-			if strings.HasPrefix(strings.TrimSpace(l), "#") {
-				continue
-			}
-			lines = append(lines, l)
 		}
 	}
 	// A command starts a line or follows $(, a pipe or &&.

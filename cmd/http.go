@@ -177,7 +177,7 @@ func cacheDir(s *ui.Streams) string {
 	if d := s.Getenv("JWTRACE_CACHE_DIR"); d != "" {
 		return d
 	}
-	d, err := os.UserCacheDir()
+	d, err := userCacheDir(s.Getenv)
 	if err != nil {
 		return ""
 	}

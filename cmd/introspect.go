@@ -81,8 +81,8 @@ func tokenArgument(s *ui.Streams, args []string, what string) (string, error) {
 	if rest, ok := cutFold(t, "authorization:"); ok {
 		t = strings.TrimSpace(rest)
 	}
-	if rest, ok := cutFold(t, "bearer "); ok {
-		t = strings.TrimSpace(rest)
+	if tok, ok := decode.BearerToken(t); ok {
+		t = tok
 	}
 	if t == "" {
 		return "", &usageError{fmt.Errorf("no %s: the input is empty", what)}
@@ -239,7 +239,7 @@ func runIntrospect(ctx context.Context, opts *introspectOptions, args []string) 
 		}
 	}
 	if !res.Active {
-		return &silentError{ExitRejected}
+		return reported(outcomeRejected)
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ func authCodeLogin(t *testing.T, srv *authoritytest.Server, env []string, extra 
 }
 
 func TestIntrospectAndUserinfo(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	env := loginEnv(t).Env
 	access := authCodeLogin(t, srv, env, "--scope", "openid offline_access")
@@ -90,6 +91,7 @@ func TestIntrospectAndUserinfo(t *testing.T) {
 
 // A hostile introspection endpoint's claims never reach the terminal raw.
 func TestIntrospectionClaimsAreEscaped(t *testing.T) {
+	t.Parallel()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"active":true,"sub":"alice\u001b]0;owned\u0007","x\u001b[2J":"y"}`))
@@ -102,6 +104,7 @@ func TestIntrospectionClaimsAreEscaped(t *testing.T) {
 }
 
 func TestLoginStatusTokenAndLogout(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	env := loginEnv(t).Env
 	access := authCodeLogin(t, srv, env, "--scope", "openid offline_access", "--audience", "api://orders")
@@ -160,4 +163,16 @@ func TestLoginStatusTokenAndLogout(t *testing.T) {
 			t.Fatalf("exit %d\n%s", r.code, r.errOut)
 		}
 	})
+}
+
+// "Bearer" with no token after it is no token, said before anything is
+// sent (decode.BearerToken reads the prefix for every command).
+func TestIntrospectRefusesBearerWithoutAToken(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"Bearer", "Authorization: Bearer  ", "bearer\t"} {
+		r := jwtrace(t, context.Background(), &ui.Streams{Env: []string{"TERM=dumb"}}, "introspect", "--introspection-endpoint", "http://127.0.0.1:1/introspect", in)
+		if r.code != ExitUsage || !strings.Contains(r.errOut, "no token: the input is empty") {
+			t.Errorf("%q: exit %d, stderr %q; want the usage error", in, r.code, r.errOut)
+		}
+	}
 }

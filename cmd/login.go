@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -21,21 +20,13 @@ import (
 	"github.com/jwtrace/jwtrace/login"
 )
 
-// openBrowser opens a URL in the user's browser; tests replace it.
-var openBrowser = func(u string) error {
-	// pkg/browser copies the launcher's output to os.Stdout by default,
-	// which would corrupt TOKEN=$(jwtrace login ...).
-	browser.Stdout, browser.Stderr = io.Discard, io.Discard
-	return browser.OpenURL(u)
-}
-
-// pollSleep is the device poll loop's wait; nil waits on a timer. Tests
-// replace it (as openBrowser) so that no test waits for an interval.
-var pollSleep func(ctx context.Context, d time.Duration) error
-
 type loginOptions struct {
 	streams *ui.Streams
 	now     func() time.Time
+	// browser opens a URL (Deps.OpenBrowser); sleep is the device poll
+	// loop's wait (Deps.PollSleep, nil for a timer).
+	browser func(string) error
+	sleep   func(ctx context.Context, d time.Duration) error
 
 	req       login.Request
 	scopes    []string
@@ -51,8 +42,15 @@ type loginOptions struct {
 	clientAssertion string
 }
 
-func newLoginCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
-	opts := &loginOptions{streams: s, now: now}
+// loginOpts are the options of the commands that log in, on d.
+func loginOpts(d *Deps) loginOptions {
+	return loginOptions{streams: d.Streams, now: d.Now, browser: d.OpenBrowser, sleep: d.PollSleep}
+}
+
+func newLoginCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
+	lo := loginOpts(d)
+	opts := &lo
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Get a token with the device flow or a browser sign-in (people), or client credentials (CI)",
@@ -232,8 +230,9 @@ func (opts *loginOptions) bindRequest(f *pflag.FlagSet) {
 	f.StringVar(&opts.req.Grant, "grant", login.GrantDevice, "`GRANT`: device, auth-code, or client-credentials (client_credentials)")
 }
 
-func newTokenCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
-	opts := &loginOptions{streams: s, now: now}
+func newTokenCmd(d *Deps) *cobra.Command {
+	lo := loginOpts(d)
+	opts := &lo
 	opts.req.NoPrompt = true
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -345,8 +344,12 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	c.Prompt = func(p login.Prompt) { devicePrompt(s, p, !opts.noBrowser) }
-	c.Browse = func(p login.AuthPrompt) { authPrompt(s, p, !opts.noBrowser) }
+	open := opts.browser
+	if opts.noBrowser {
+		open = nil
+	}
+	c.Prompt = func(p login.Prompt) { devicePrompt(s, p, open) }
+	c.Browse = func(p login.AuthPrompt) { authPrompt(s, p, open) }
 	if opts.timeout == 0 && opts.req.Grant == login.GrantAuthCode && !opts.req.NoPrompt {
 		opts.timeout = 5 * time.Minute
 	}
@@ -419,7 +422,7 @@ func (opts *loginOptions) prepare() (*login.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now, Sleep: pollSleep}
+	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now, Sleep: opts.sleep}
 	c.Retry = func(e login.RetryEvent) {
 		what := "authority unreachable: " + e.Reason
 		if strings.HasPrefix(e.Reason, "answered ") {
@@ -507,11 +510,11 @@ func readBounded(s *ui.Streams, name string, limit int64) ([]byte, error) {
 
 // authPrompt shows the authorization URL on stderr, on a line of its own,
 // and opens the browser on it unless --no-browser.
-func authPrompt(s *ui.Streams, p login.AuthPrompt, open bool) {
+func authPrompt(s *ui.Streams, p login.AuthPrompt, open func(string) error) {
 	fmt.Fprintln(s.ErrOut, "To sign in, open this URL in a browser:")
 	fmt.Fprintln(s.ErrOut, ui.Safe(p.URL))
-	if open {
-		fmt.Fprintln(s.ErrOut, browse(p.URL))
+	if open != nil {
+		fmt.Fprintln(s.ErrOut, browse(open, p.URL))
 	}
 	fmt.Fprintf(s.ErrOut, "Waiting for the sign-in at %s…\n", ui.Safe(p.RedirectURI))
 }
@@ -526,7 +529,7 @@ func (e *timeoutError) Unwrap() error { return e.err }
 // browser at the complete URL when the server gives one. The box comes
 // first, so a browser that is slow to start (or never returns) cannot hide
 // the code.
-func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
+func devicePrompt(s *ui.Streams, p login.Prompt, open func(string) error) {
 	target := p.VerificationURI
 	if p.VerificationURIComplete != "" {
 		target = p.VerificationURIComplete
@@ -538,12 +541,12 @@ func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
 	if p.VerificationURIComplete != "" && p.VerificationURIComplete != p.VerificationURI {
 		lines = append(lines, "or open  "+ui.Safe(p.VerificationURIComplete))
 	}
-	if !open {
+	if open == nil {
 		lines = append(lines, "(open it in a browser on any device)")
 	}
 	fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Box(lines))
-	if open {
-		fmt.Fprintln(s.ErrOut, browse(target))
+	if open != nil {
+		fmt.Fprintln(s.ErrOut, browse(open, target))
 	}
 	fmt.Fprintf(s.ErrOut, "Waiting for approval… (expires in %s, polling every %s)\n",
 		decode.HumanSeconds(int64(p.ExpiresIn/time.Second)), decode.HumanSeconds(int64(p.Interval/time.Second)))
@@ -553,13 +556,13 @@ func devicePrompt(s *ui.Streams, p login.Prompt, open bool) {
 // https URLs are opened: the URL comes from the server, and an OS opener
 // given file: or another scheme can start programs. A browser that has not
 // answered after two seconds is left to itself.
-func browse(target string) string {
+func browse(open func(string) error, target string) string {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "Not opening a browser: the server's URL is not an http(s) URL; open it yourself if you trust it."
 	}
 	done := make(chan error, 1)
-	go func() { done <- openBrowser(u.String()) }()
+	go func() { done <- open(u.String()) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -681,8 +684,8 @@ type logoutOptions struct {
 	revoke bool
 }
 
-func newLogoutCmd(s *ui.Streams) *cobra.Command {
-	opts := &logoutOptions{loginOptions: loginOptions{streams: s, now: time.Now}}
+func newLogoutCmd(d *Deps) *cobra.Command {
+	opts := &logoutOptions{loginOptions: loginOpts(d)}
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Remove cached tokens, and revoke them with --revoke",
@@ -724,7 +727,7 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 	}
 	dir := cacheDir(s)
 	if dir == "" {
-		return errors.New("no cache directory (neither $JWTRACE_CACHE_DIR nor a user cache directory): nothing to remove")
+		return &inputError{errors.New("no cache directory (neither $JWTRACE_CACHE_DIR nor a user cache directory): nothing to remove")}
 	}
 	var match func(login.CacheLogin) bool
 	if id, auth := opts.req.ClientID, strings.TrimRight(opts.req.Authority, "/"); id != "" || auth != "" {

@@ -25,22 +25,6 @@ import (
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 )
 
-func init() {
-	// The device poll loop waits a hundredth of each interval in these
-	// tests: the RFC 8628 timing is tested in package login, on its own
-	// clock.
-	pollSleep = func(ctx context.Context, d time.Duration) error {
-		t := time.NewTimer(d / 100)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // signingBrowser is a browser whose person signs in (or denies) on the
 // authority's page.
 func signingBrowser(t *testing.T, action string) *[]string {
@@ -57,6 +41,7 @@ func signingBrowser(t *testing.T, action string) *[]string {
 }
 
 func TestLoginAuthCodeEndToEnd(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	opened := signingBrowser(t, "approve")
 	env := loginEnv(t)
@@ -89,6 +74,7 @@ func TestLoginAuthCodeEndToEnd(t *testing.T) {
 }
 
 func TestLoginAuthCodeDeniedExitsFour(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	signingBrowser(t, "deny")
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--grant", "auth-code", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
@@ -123,6 +109,7 @@ func (w *urlWatcher) Write(p []byte) (int, error) {
 }
 
 func TestLoginAuthCodeNoBrowserPrintsTheURL(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	withBrowser(t, func(u string) error { t.Error("--no-browser opened a browser"); return nil })
 	var line string
@@ -130,7 +117,7 @@ func TestLoginAuthCodeNoBrowserPrintsTheURL(t *testing.T) {
 	var out bytes.Buffer
 	s := loginEnv(t)
 	s.Out, s.ErrOut, s.In = &out, w, strings.NewReader("")
-	code := Run(context.Background(), s, []string{"login", "--grant", "auth-code", "--no-browser", "--redirect-host", "localhost", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient, "--scope", "openid"}, fixedNow)
+	code := RunWith(context.Background(), testDeps(t, s, fixedNow), []string{"login", "--grant", "auth-code", "--no-browser", "--redirect-host", "localhost", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient, "--scope", "openid"})
 	if code != 0 || !strings.HasPrefix(out.String(), "eyJ") {
 		t.Fatalf("exit %d\n%s", code, w.buf.String())
 	}
@@ -140,6 +127,7 @@ func TestLoginAuthCodeNoBrowserPrintsTheURL(t *testing.T) {
 }
 
 func TestLoginAuthCodeTimesOut(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	withBrowser(t, func(u string) error { return nil }) // nobody signs in
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--grant", "auth-code", "--timeout", "200ms", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
@@ -151,6 +139,7 @@ func TestLoginAuthCodeTimesOut(t *testing.T) {
 // With the authority gone while jwtrace polls, the errors show as they
 // happen and the login ends with exit 3 (issue 17).
 func TestLoginShowsNetworkErrorsAsTheyHappen(t *testing.T) {
+	t.Parallel()
 	dev := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"https://example.com/device","expires_in":600,"interval":1}`))
@@ -175,6 +164,7 @@ func TestLoginShowsNetworkErrorsAsTheyHappen(t *testing.T) {
 }
 
 func TestLoginGrantSpellings(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	for _, g := range []string{"client_credentials", "client-credentials"} {
 		r := jwtrace(t, context.Background(), loginEnv(t, "JWTRACE_CLIENT_SECRET="+authority.DefaultServiceSecret), "login", "--grant", g, "--authority", srv.Issuer, "--client-id", authority.DefaultServiceClient)
@@ -186,6 +176,7 @@ func TestLoginGrantSpellings(t *testing.T) {
 
 // private_key_jwt and a federated client assertion, from the command line.
 func TestLoginClientKeyAndAssertion(t *testing.T) {
+	t.Parallel()
 	raw, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(raw)
 	dir := t.TempDir()

@@ -14,6 +14,7 @@ import (
 // page, chromium follows the redirect to jwtrace's loopback listener, and
 // shows jwtrace's "signed in" page.
 func TestLoginAuthCodeInARealBrowser(t *testing.T) {
+	t.Parallel()
 	// The browser first stops (cleanups run last first), so that the
 	// authority's shutdown does not wait on its connections.
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))

@@ -37,7 +37,7 @@ func jwtraceAt(t *testing.T, now func() time.Time, s *ui.Streams, args ...string
 	t.Helper()
 	var out, errOut bytes.Buffer
 	s.Out, s.ErrOut, s.In = &out, &errOut, strings.NewReader("")
-	code := Run(context.Background(), s, args, now)
+	code := RunWith(context.Background(), testDeps(t, s, now), args)
 	return run{code, out.String(), errOut.String()}
 }
 
@@ -48,6 +48,7 @@ func rawTerminalBytes(s string) bool {
 }
 
 func TestTokensThatAreNotPlainNeverReachTheTerminal(t *testing.T) {
+	t.Parallel()
 	osc52 := "abc\x1b]52;c;ZWNobyBwd25lZA==\x07"
 	plain := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."
 	accessBody, _ := json.Marshal(map[string]any{"access_token": osc52, "token_type": "Bearer", "expires_in": 3600})
@@ -92,6 +93,7 @@ func TestTokensThatAreNotPlainNeverReachTheTerminal(t *testing.T) {
 // A cache entry holding a hostile token, as an older jwtrace would have
 // stored it, is refused rather than printed.
 func TestTokenRefusesAPlantedCacheEntry(t *testing.T) {
+	t.Parallel()
 	env := loginEnv(t)
 	req := &login.Request{TokenEndpoint: "https://idp.example/token", DeviceEndpoint: "https://idp.example/device", ClientID: "cli", Grant: login.GrantDevice,
 		Params: map[string][]string{}}
@@ -117,6 +119,7 @@ func TestTokenRefusesAPlantedCacheEntry(t *testing.T) {
 // Issue 17: JWTRACE_CLIENT_SECRET=wrong jwtrace login --grant
 // client-credentials exited 0 with "Using the cached token".
 func TestAWrongClientSecretIsNotAnsweredFromTheCache(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t)
 	dir := t.TempDir()
 	args := []string{"login", "--grant", "client-credentials", "--authority", srv.Issuer, "--client-id", authority.DefaultServiceClient}
@@ -137,6 +140,7 @@ func TestAWrongClientSecretIsNotAnsweredFromTheCache(t *testing.T) {
 // After login --authority A, token --authority A --token-endpoint B must
 // not send A's refresh token to B.
 func TestTokenNeverSendsARefreshTokenToAnotherEndpoint(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
 	withBrowser(t, func(string) error { return nil })
 	dir := t.TempDir()
@@ -163,6 +167,7 @@ func TestTokenNeverSendsARefreshTokenToAnotherEndpoint(t *testing.T) {
 }
 
 func TestServerErrorTextStaysOnOneLine(t *testing.T) {
+	t.Parallel()
 	endpoint := hostileTokenEndpoint(t, 401, `{"error":"invalid_client","error_description":"bad\nSigned in as admin@example.com · expires in 1h"}`)
 	r := jwtrace(t, context.Background(), loginEnv(t, "JWTRACE_CLIENT_SECRET=s"), "login", "--grant", "client-credentials", "--token-endpoint", endpoint, "--client-id", "ci")
 	lines := strings.Split(strings.TrimSuffix(r.errOut, "\n"), "\n")
@@ -172,6 +177,7 @@ func TestServerErrorTextStaysOnOneLine(t *testing.T) {
 }
 
 func TestTokenEndpointRedirectToAnotherHostIsRefused(t *testing.T) {
+	t.Parallel()
 	var stolen atomic.Int64
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
 	t.Cleanup(evil.Close)
@@ -188,6 +194,7 @@ func TestTokenEndpointRedirectToAnotherHostIsRefused(t *testing.T) {
 // A JWTRACE_CACHE_DIR shared with another local user: that user can plant
 // a token jwtrace token would print.
 func TestTokenRefusesACacheOthersCanWrite(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, dir string)
@@ -224,6 +231,7 @@ func TestTokenRefusesACacheOthersCanWrite(t *testing.T) {
 // server chose: they are escaped (ui.Safe), never raw, and stay one line.
 // (This passed before the fixes too: a regression test.)
 func TestTheCachedTokensSummaryIsEscaped(t *testing.T) {
+	t.Parallel()
 	env := loginEnv(t)
 	req := &login.Request{TokenEndpoint: "https://idp.example/token", DeviceEndpoint: "https://idp.example/device", ClientID: "cli", Grant: login.GrantDevice, Params: map[string][]string{}}
 	claims := `{"preferred_username":"admin\nSigned in as root\u001b]0;x\u0007","aud":"api\u202e://x","exp":` + strconv.FormatInt(fixedNow().Add(time.Hour).Unix(), 10) + `}`

@@ -23,14 +23,8 @@ func loginEnv(t *testing.T, extra ...string) *ui.Streams {
 	return &ui.Streams{Env: append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, extra...)}
 }
 
-// withBrowser replaces the browser for one test.
-func withBrowser(t *testing.T, open func(string) error) {
-	saved := openBrowser
-	openBrowser = open
-	t.Cleanup(func() { openBrowser = saved })
-}
-
 func TestLoginDeviceFlowEndToEnd(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
 	var opened []string
 	withBrowser(t, func(u string) error { opened = append(opened, u); return nil })
@@ -99,26 +93,28 @@ func TestLoginDeviceFlowEndToEnd(t *testing.T) {
 }
 
 func TestLoginOpensOnlyWebURLs(t *testing.T) {
+	t.Parallel()
 	var opened []string
-	withBrowser(t, func(u string) error { opened = append(opened, u); return nil })
+	open := func(u string) error { opened = append(opened, u); return nil }
 	for _, u := range []string{"file:///etc/passwd", "javascript:alert(1)", "ms-settings:", "//no-scheme", "http://"} {
-		if msg := browse(u); !strings.HasPrefix(msg, "Not opening a browser") {
+		if msg := browse(open, u); !strings.HasPrefix(msg, "Not opening a browser") {
 			t.Errorf("%s: %s", u, msg)
 		}
 	}
 	if len(opened) != 0 {
 		t.Fatalf("opened %v", opened)
 	}
-	if msg := browse("https://login.example.com/device?user_code=ABCD"); msg != "The browser was opened for you." || len(opened) != 1 {
+	if msg := browse(open, "https://login.example.com/device?user_code=ABCD"); msg != "The browser was opened for you." || len(opened) != 1 {
 		t.Fatalf("%s %v", msg, opened)
 	}
-	withBrowser(t, func(u string) error { return errors.New("no display") })
-	if msg := browse("https://login.example.com/device"); !strings.HasPrefix(msg, "Could not open a browser") {
+	noDisplay := func(u string) error { return errors.New("no display") }
+	if msg := browse(noDisplay, "https://login.example.com/device"); !strings.HasPrefix(msg, "Could not open a browser") {
 		t.Fatal(msg)
 	}
 }
 
 func TestConfidentialClientDeviceLogin(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithAutoApprove("alice"))
 	withBrowser(t, func(string) error { return nil })
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--authority", srv.Issuer,
@@ -136,6 +132,7 @@ func TestConfidentialClientDeviceLogin(t *testing.T) {
 }
 
 func TestTokenUsesTheCacheWithoutTheNetwork(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -163,8 +160,9 @@ func TestTokenUsesTheCacheWithoutTheNetwork(t *testing.T) {
 }
 
 func TestLogoutWithoutACacheDirectory(t *testing.T) {
-	t.Setenv("HOME", "")
-	t.Setenv("XDG_CACHE_HOME", "")
+	t.Parallel()
+	// No JWTRACE_CACHE_DIR, HOME or XDG_CACHE_HOME in the run's
+	// environment: the process's is not looked at.
 	r := jwtrace(t, context.Background(), &ui.Streams{Env: []string{"TERM=dumb"}}, "logout")
 	if r.code != ExitUsage || !strings.Contains(r.errOut, "no cache directory") {
 		t.Fatalf("exit %d %q", r.code, r.errOut)
@@ -172,6 +170,7 @@ func TestLogoutWithoutACacheDirectory(t *testing.T) {
 }
 
 func TestLoginDeniedExitsFour(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t)
 	withBrowser(t, func(u string) error { authoritytest.Decide(t, u, "deny", "alice"); return nil })
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
@@ -181,6 +180,7 @@ func TestLoginDeniedExitsFour(t *testing.T) {
 }
 
 func TestTokenWithoutALoginExitsFour(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t)
 	withBrowser(t, func(u string) error { t.Error("token opened a browser"); return nil })
 	r := jwtrace(t, context.Background(), loginEnv(t), "token", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
@@ -190,6 +190,7 @@ func TestTokenWithoutALoginExitsFour(t *testing.T) {
 }
 
 func TestLoginTimeoutExitsThree(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t) // nobody approves
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--no-browser", "--timeout", "1500ms", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
 	if r.code != ExitUnavailable || !strings.Contains(r.errOut, "no token after --timeout 1.5s") {
@@ -198,6 +199,7 @@ func TestLoginTimeoutExitsThree(t *testing.T) {
 }
 
 func TestLoginInterruptedExits130(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	withBrowser(t, func(u string) error { cancel(); return nil }) // Ctrl-C while waiting
@@ -208,6 +210,7 @@ func TestLoginInterruptedExits130(t *testing.T) {
 }
 
 func TestLoginClientCredentials(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	r := jwtrace(t, context.Background(), loginEnv(t, "JWTRACE_CLIENT_SECRET="+authority.DefaultServiceSecret),
 		"login", "--grant", "client-credentials", "--authority", srv.Issuer, "--client-id", authority.DefaultServiceClient, "--audience", "api://orders")
@@ -225,6 +228,7 @@ func TestLoginClientCredentials(t *testing.T) {
 }
 
 func TestLoginExitCodes(t *testing.T) {
+	t.Parallel()
 	noDevice := httptest.NewServer(nil)
 	noDevice.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"issuer": noDevice.URL, "jwks_uri": noDevice.URL + "/k", "token_endpoint": noDevice.URL + "/t"})
@@ -261,6 +265,7 @@ func TestLoginExitCodes(t *testing.T) {
 }
 
 func TestLoginSummaryNamesTheAccessTokenKind(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC)
 	exp := now.Add(5 * time.Minute)
 	jwe := "eyJhbGciOiJBMjU2R0NNS1ciLCJlbmMiOiJBMjU2R0NNIn0.ZW5j.aXY.Y2lwaGVy.dGFn"

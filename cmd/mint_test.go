@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseAssignment(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		name    string
@@ -38,6 +39,7 @@ func TestParseAssignment(t *testing.T) {
 }
 
 func TestParseMintTime(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string

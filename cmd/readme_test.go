@@ -6,85 +6,133 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/jwtrace/jwtrace/demo"
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
-// TestREADMEExamplesAreRealOutput runs every ```console block of README.md
-// whose first line is "$ jwtrace ..." and compares what it prints (stdout
-// and stderr, as a terminal shows them, without color) with the block. A
-// README that drifts from the build fails here; refresh a block by running
-// its command and pasting the output.
-func TestREADMEExamplesAreRealOutput(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// docFiles are the hand-written docs whose examples and tables are tested:
+// README.md and every page of docs/guide/, as slash-separated paths relative
+// to the repository root, which is root (".." from this package). A guide
+// directory that is missing or empty fails: the examples that moved there
+// must not be skipped silently.
+func docFiles(t *testing.T, root string) []string {
+	t.Helper()
+	guide, err := filepath.Glob(filepath.Join(root, "docs", "guide", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir("..")
-
-	blocks := regexp.MustCompile("(?s)```console\n(.*?)```").FindAllSubmatch(readme, -1)
-	ran := 0
-	for _, b := range blocks {
-		text := string(b[1])
-		first, want, _ := strings.Cut(text, "\n")
-		if !strings.HasPrefix(first, "$ jwtrace ") || liveBlock(first) {
-			continue
-		}
-		ran++
-		t.Run(first, func(t *testing.T) {
-			args, err := shellWords(strings.TrimPrefix(first, "$ jwtrace "))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Location: time.UTC}
-			code := Run(context.Background(), s, args, func() time.Time { return time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC) })
-			got := out.String()
-			if m := regexp.MustCompile(`(?m)^\[exit (\d+)\]\n\z`).FindStringSubmatchIndex(want); m != nil {
-				wantCode, _ := strconv.Atoi(want[m[2]:m[3]])
-				if code != wantCode {
-					t.Errorf("exit code %d, README says %d", code, wantCode)
-				}
-				want = want[:m[0]]
-			} else if code != 0 {
-				t.Errorf("exit code %d; add a line [exit %d] to the block if that is intended", code, code)
-			}
-			if got != want {
-				t.Errorf("README block differs from the real output.\n--- real\n%s\n--- README\n%s", got, want)
-			}
-		})
+	if len(guide) == 0 {
+		t.Fatalf("no docs/guide/*.md under %s", root)
 	}
+	files := []string{"README.md"}
+	for _, g := range guide {
+		rel, err := filepath.Rel(root, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, filepath.ToSlash(rel))
+	}
+	return files
+}
+
+// readDoc reads one of docFiles.
+func readDoc(t *testing.T, root, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+var consoleBlockRE = regexp.MustCompile("(?s)```console\n(.*?)```")
+
+// TestREADMEExamplesAreRealOutput runs every ```console block of README.md
+// and docs/guide/*.md whose first line is "$ jwtrace ..." and compares what
+// it prints (stdout and stderr, as a terminal shows them, without color)
+// with the block. A doc that drifts from the build fails here; refresh a
+// block by running its command and pasting the output. A console block that
+// does not start with a jwtrace command would be skipped, so it is an error:
+// output that is not checked goes in a ```text block.
+func TestREADMEExamplesAreRealOutput(t *testing.T) {
+	t.Chdir("..")
+	ran, live := 0, 0
+	for _, file := range docFiles(t, ".") {
+		fileRan := 0
+		for _, b := range consoleBlockRE.FindAllSubmatch(readDoc(t, ".", file), -1) {
+			text := string(b[1])
+			first, want, _ := strings.Cut(text, "\n")
+			if !strings.HasPrefix(first, "$ jwtrace ") {
+				t.Errorf("%s: console block %q does not start with \"$ jwtrace \", so no test runs it; make it a ```text block, or start it with the command", file, first)
+				continue
+			}
+			if liveBlock(first) {
+				live++
+				continue
+			}
+			ran++
+			fileRan++
+			t.Run(file+": "+first, func(t *testing.T) {
+				args, err := shellWords(strings.TrimPrefix(first, "$ jwtrace "))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Location: time.UTC}
+				code := RunWith(context.Background(), testDeps(t, s, func() time.Time { return time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC) }), args)
+				got := out.String()
+				if m := regexp.MustCompile(`(?m)^\[exit (\d+)\]\n\z`).FindStringSubmatchIndex(want); m != nil {
+					wantCode, _ := strconv.Atoi(want[m[2]:m[3]])
+					if code != wantCode {
+						t.Errorf("exit code %d, %s says %d", code, file, wantCode)
+					}
+					want = want[:m[0]]
+				} else if code != 0 {
+					t.Errorf("exit code %d; add a line [exit %d] to the block if that is intended", code, code)
+				}
+				if got != want {
+					t.Errorf("%s block differs from the real output.\n--- real\n%s\n--- %s\n%s", file, got, file, want)
+				}
+			})
+		}
+		t.Logf("%s: %d console blocks run", file, fileRan)
+	}
+	t.Logf("%d console blocks run here, %d live ones left to TestREADMELiveExamples", ran, live)
 	if ran == 0 {
-		t.Fatal("no console blocks found in README.md")
+		t.Fatal("no console blocks found in README.md or docs/guide")
 	}
 }
 
-// TestREADMEDocumentsEveryExitCode keeps the README's exit code table and
-// exit.go's constants in step.
+// TestREADMEDocumentsEveryExitCode keeps the exit code table (in README.md,
+// or in a docs/guide page) and exit.go's constants in step. Every doc that
+// has such a table must list exactly exit.go's codes, and at least one must.
 func TestREADMEDocumentsEveryExitCode(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var documented []int
-	for _, m := range regexp.MustCompile("(?m)^\\| `?(\\d+)`? \\|").FindAllSubmatch(readme, -1) {
-		n, _ := strconv.Atoi(string(m[1]))
-		documented = append(documented, n)
-	}
-	want := ExitCodes
-	if len(documented) != len(want) {
-		t.Fatalf("README documents exit codes %v, exit.go has %v", documented, want)
-	}
-	for i := range want {
-		if documented[i] != want[i] {
-			t.Errorf("README documents exit codes %v, exit.go has %v", documented, want)
+	t.Parallel()
+	tables := 0
+	for _, file := range docFiles(t, "..") {
+		var documented []int
+		for _, m := range regexp.MustCompile("(?m)^\\| `?(\\d+)`? \\|").FindAllSubmatch(readDoc(t, "..", file), -1) {
+			n, _ := strconv.Atoi(string(m[1]))
+			documented = append(documented, n)
 		}
+		if documented == nil {
+			continue
+		}
+		tables++
+		if fmt.Sprint(documented) != fmt.Sprint(ExitCodes) {
+			t.Errorf("%s documents exit codes %v, exit.go has %v", file, documented, ExitCodes)
+		}
+	}
+	if tables == 0 {
+		t.Errorf("no exit code table in README.md or docs/guide; exit.go has %v", ExitCodes)
 	}
 }
 
@@ -125,27 +173,30 @@ func shellWords(s string) ([]string, error) {
 	return words, nil
 }
 
-var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's live console blocks (demo, chain) with the current build's output")
+var updateREADME = flag.Bool("update-readme", false, "rewrite the live console blocks (demo, chain, commands naming $VARIABLES) of README.md and docs/guide/*.md with the current build's output")
 
 // liveBlock reports whether a console block runs against live servers
-// (the demo, or chain against the demo's services), whose ports, times and
-// keys change from run to run: TestREADMELiveExamples checks those.
+// (the demo, chain against the demo's services, or any command that names
+// a variable, such as "$TOKEN" or "$AUTHORITY", which demo --keep-running
+// exports), whose ports, times and keys change from run to run:
+// TestREADMELiveExamples checks those.
 func liveBlock(first string) bool {
-	return strings.HasPrefix(first, "$ jwtrace demo") || strings.HasPrefix(first, "$ jwtrace chain ")
+	return strings.HasPrefix(first, "$ jwtrace demo") || strings.HasPrefix(first, "$ jwtrace chain ") ||
+		strings.Contains(strings.TrimPrefix(first, "$ "), "$")
 }
 
-// TestREADMELiveExamples runs the README's demo and chain blocks against
-// real servers (the demo's own; for chain, the demo's authority and
-// services, named by the variables demo --keep-running prints, and a token
-// for api://workouts in $TOKEN) and compares the output, with what changes between
-// runs (ports, times, keys, codes) made stable, with the block.
+// TestREADMELiveExamples runs the live blocks of README.md and
+// docs/guide/*.md against real servers (the demo's own; for the others,
+// the demo's authority and services, named by the variables demo
+// --keep-running prints, and a token for api://workouts in $TOKEN) and
+// compares the output, with what changes between runs (ports, times, keys,
+// codes) made stable, with the block. $NAME and ${NAME} in a command line
+// are those variables, as the user's shell would expand them. Each block
+// gets a cache of its own, so no block's output depends on another's.
 //
-// Regenerate them with: go test ./cmd -run TestREADMELiveExamples -update-readme
+// Regenerate them, in whichever file they are, with:
+// go test ./cmd -run TestREADMELiveExamples -update-readme
 func TestREADMELiveExamples(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The demo's world, as demo --keep-running leaves it for a user: its
 	// authority, services and variables.
 	w, err := demo.Start(demo.Options{})
@@ -158,45 +209,59 @@ func TestREADMELiveExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir("..")
-	env := append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir(), "TOKEN=" + token}, w.Env()...)
-	re := regexp.MustCompile("(?s)```console\n(.*?)```")
-	ran := 0
-	updated := re.ReplaceAllFunc(readme, func(block []byte) []byte {
-		text := string(re.FindSubmatch(block)[1])
-		first, want, _ := strings.Cut(text, "\n")
-		if !liveBlock(first) {
-			return block
-		}
-		ran++
-		args, err := shellWords(strings.TrimPrefix(first, "$ jwtrace "))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: env, Location: time.UTC}
-		if args[0] == "demo" {
-			// The demo's login box goes to stderr; the README shows stdout.
-			s.ErrOut = &bytes.Buffer{}
-		}
-		code := Run(context.Background(), s, args, time.Now)
-		got := normalizeLive(out.String())
-		if code != 0 {
-			got += fmt.Sprintf("[exit %d]\n", code)
-		}
-		if got != want {
-			if !*updateREADME {
-				t.Errorf("README block %q differs from the real output (run go test ./cmd -run TestREADMELiveExamples -update-readme).\n--- real\n%s\n--- README\n%s", first, got, want)
+	vars := append([]string{"TOKEN=" + token}, w.Env()...)
+	lookup := func(name string) string {
+		for _, kv := range vars {
+			if k, v, _ := strings.Cut(kv, "="); k == name {
+				return v
 			}
 		}
-		return []byte("```console\n" + first + "\n" + got + "```")
-	})
-	if ran == 0 {
-		t.Fatal("no live console blocks in README.md")
+		t.Errorf("a live block names $%s, which the demo's world does not set (it sets %v)", name, vars)
+		return ""
 	}
-	if *updateREADME {
-		if err := os.WriteFile("README.md", updated, 0o644); err != nil {
-			t.Fatal(err)
+	ran := 0
+	for _, file := range docFiles(t, ".") {
+		doc := readDoc(t, ".", file)
+		updated := consoleBlockRE.ReplaceAllFunc(doc, func(block []byte) []byte {
+			text := string(consoleBlockRE.FindSubmatch(block)[1])
+			first, want, _ := strings.Cut(text, "\n")
+			if !liveBlock(first) {
+				return block
+			}
+			ran++
+			args, err := shellWords(os.Expand(strings.TrimPrefix(first, "$ jwtrace "), lookup))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := append([]string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, vars...)
+			var out bytes.Buffer
+			s := &ui.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &out, Env: env, Location: time.UTC}
+			if args[0] == "demo" {
+				// The demo's login box goes to stderr; the README shows stdout.
+				s.ErrOut = &bytes.Buffer{}
+			}
+			code := RunWith(context.Background(), testDeps(t, s, time.Now), args)
+			got := normalizeLive(out.String())
+			if code != 0 {
+				got += fmt.Sprintf("[exit %d]\n", code)
+			}
+			if got != want {
+				if !*updateREADME {
+					t.Errorf("%s block %q differs from the real output (run go test ./cmd -run TestREADMELiveExamples -update-readme).\n--- real\n%s\n--- %s\n%s", file, first, got, file, want)
+				}
+			}
+			return []byte("```console\n" + first + "\n" + got + "```")
+		})
+		if *updateREADME && !bytes.Equal(updated, doc) {
+			if err := os.WriteFile(filepath.FromSlash(file), updated, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("updated %s", file)
 		}
+	}
+	t.Logf("%d live console blocks run", ran)
+	if ran == 0 {
+		t.Fatal("no live console blocks in README.md or docs/guide")
 	}
 }
 
@@ -217,6 +282,10 @@ func normalizeLive(s string) string {
 		return "  0.4ms" + strings.Repeat(" ", len(m)-len("  0.4ms"))
 	})
 	s = regexp.MustCompile(`/jwtrace-demo-\d+/`).ReplaceAllString(s, "/jwtrace-demo-2716458/")
+	// The --debug trace: each response's time, and the Date header
+	// (RFC 9110 section 6.6.1, IMF-fixdate).
+	s = regexp.MustCompile(`(?m)^(< #\d+ .*) \([0-9.]+(?:ns|µs|ms|s|m)\)$`).ReplaceAllString(s, "$1 (1ms)")
+	s = regexp.MustCompile(`(?m)^< Date: .*$`).ReplaceAllString(s, "< Date: Fri, 27 Nov 2026 10:20:00 GMT")
 	// Times move to 2026-11-27T10:20:00Z, keeping their distances to the
 	// minute (exp stays an hour after iat; the second or two between
 	// approval and issue, which varies, goes).
@@ -264,3 +333,98 @@ func normalizeLive(s string) string {
 func minutes(sec int64) int64 { return (sec + 30) / 60 * 60 }
 
 const demoKid = "mWs8APShDpCB3bSjvyPyziga6uU3et-VZ4U6wpU3zpg"
+
+// TestDocsLinksResolve checks every relative link of README.md and
+// docs/guide/*.md: the file exists, and a #fragment names a heading of the
+// target page (GitHub's anchors). Text moved between pages must not leave a
+// link pointing at where it used to be.
+func TestDocsLinksResolve(t *testing.T) {
+	t.Parallel()
+	link := regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)\)`)
+	anchors := map[string]map[string]bool{} // slash path from the root -> anchors
+	headingsOf := func(path string) map[string]bool {
+		if a, ok := anchors[path]; ok {
+			return a
+		}
+		a := map[string]bool{}
+		for _, h := range markdownHeadings(readDoc(t, "..", path)) {
+			slug := githubSlug(h)
+			for n := 1; a[slug]; n++ { // GitHub numbers repeated headings
+				slug = fmt.Sprintf("%s-%d", githubSlug(h), n)
+			}
+			a[slug] = true
+		}
+		anchors[path] = a
+		return a
+	}
+	checked := 0
+	for _, file := range docFiles(t, "..") {
+		for _, line := range proseLines(readDoc(t, "..", file)) {
+			for _, m := range link.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				checked++
+				path, frag, _ := strings.Cut(target, "#")
+				resolved := file
+				if path != "" {
+					resolved = filepath.ToSlash(filepath.Join(filepath.Dir(file), path))
+					if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(resolved))); err != nil {
+						t.Errorf("%s: link %s: %s does not exist", file, target, resolved)
+						continue
+					}
+				}
+				if frag != "" && strings.HasSuffix(resolved, ".md") && !headingsOf(resolved)[frag] {
+					t.Errorf("%s: link %s: %s has no heading with the anchor #%s", file, target, resolved, frag)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no relative links found in README.md or docs/guide")
+	}
+}
+
+// proseLines are a Markdown file's lines outside fenced code blocks.
+func proseLines(doc []byte) []string {
+	var lines []string
+	fenced := false
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "```") {
+			fenced = !fenced
+			continue
+		}
+		if !fenced {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// markdownHeadings are the texts of a Markdown file's ATX headings.
+func markdownHeadings(doc []byte) []string {
+	var hs []string
+	for _, l := range proseLines(doc) {
+		if m := regexp.MustCompile(`^#{1,6} (.*)$`).FindStringSubmatch(l); m != nil {
+			hs = append(hs, m[1])
+		}
+	}
+	return hs
+}
+
+// githubSlug is the anchor GitHub gives a heading: lower case, spaces to
+// hyphens, punctuation other than - and _ dropped (github/cmark-gfm's
+// html anchors, as rendered on github.com).
+func githubSlug(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

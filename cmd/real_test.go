@@ -61,6 +61,7 @@ func readCorpus(t *testing.T) []corpusEntry {
 }
 
 func TestRealTokensDecode(t *testing.T) {
+	t.Parallel()
 	for _, e := range readCorpus(t) {
 		t.Run(e.File, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "real", e.File)

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/internal/version"
@@ -23,14 +25,27 @@ func Main(ctx context.Context) int {
 	return Run(ctx, ui.System(), nil, time.Now)
 }
 
-// Run runs jwtrace with the given streams and clock; args nil means
-// os.Args[1:]. It prints the error, if any, and returns the exit code.
+// Run runs jwtrace with the given streams and clock, and the system's
+// browser; args nil means os.Args[1:]. It prints the error, if any, and
+// returns the exit code.
 func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time) int {
-	root := NewRootCmd(s, now)
+	return RunWith(ctx, Deps{Streams: s, Now: now}, args)
+}
+
+// RunWith is Run with all of a run's dependencies given (see Deps).
+func RunWith(ctx context.Context, d Deps, args []string) int {
+	deps := d.withDefaults()
+	s := deps.Streams
+	var started bool
+	root := newRoot(deps, &started)
 	if args != nil {
 		root.SetArgs(args)
 	}
 	ran, err := root.ExecuteContextC(ctx)
+	if err != nil && !started && !typed(err) {
+		// cobra's own: an unknown command, an argument count refused.
+		err = &inputError{err}
+	}
 	if err != nil && ctx.Err() != nil {
 		// Interrupted: whatever failed on the way out is not news.
 		return ExitInterrupted
@@ -53,6 +68,13 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 
 // NewRootCmd builds the command tree. now is the clock every command uses.
 func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+	return newRoot(Deps{Streams: s, Now: now}.withDefaults(), new(bool))
+}
+
+// newRoot builds the command tree on d; *started becomes true when a
+// command begins to run (after cobra has parsed its flags and arguments).
+func newRoot(d *Deps, started *bool) *cobra.Command {
+	s, now := d.Streams, d.Now
 	root := &cobra.Command{
 		Use:   "jwtrace",
 		Short: "Inspect and debug JWT bearer tokens as they travel between services",
@@ -80,10 +102,16 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	var profile string
 	root.PersistentFlags().StringVar(&profile, "profile", "", "use the defaults of configuration profile `NAME` (see jwtrace config; or $JWTRACE_PROFILE)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		*started = true
 		return applyDefaults(s, cmd, profile)
 	}
-	cobra.AddTemplateFunc("jwtraceVersion", version.String)
-	root.SetVersionTemplate("jwtrace {{jwtraceVersion}}\n")
+	// cobra's --version, with the version computed when it is asked for,
+	// by this command tree (cobra.AddTemplateFunc would write a global
+	// that every run shares).
+	root.Flags().AddFlag(&pflag.Flag{Name: "version", Shorthand: "v", Usage: "version for jwtrace",
+		Value: &versionFlag{root: root}, DefValue: "false", NoOptDefVal: "true",
+		Annotations: map[string][]string{cobra.FlagSetByCobraAnnotation: {"true"}}})
+	root.SetVersionTemplate("jwtrace {{.Version}}\n")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
@@ -95,9 +123,9 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		newVerifyCmd(s, now),
 		newChainCmd(s, now),
 		newDemoCmd(s, now),
-		newLoginCmd(s, now),
-		newLogoutCmd(s),
-		newTokenCmd(s, now),
+		newLoginCmd(d),
+		newLogoutCmd(d),
+		newTokenCmd(d),
 		newIntrospectCmd(s, now),
 		newUserinfoCmd(s, now),
 		newAuthorityCmd(s, now),
@@ -107,6 +135,38 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	)
 	addCompletionExamples(root)
 	return root
+}
+
+// versionFlag is --version: setting it computes the root's Version, which
+// cobra's version template prints.
+type versionFlag struct {
+	root *cobra.Command
+	set  bool
+}
+
+func (f *versionFlag) String() string   { return strconv.FormatBool(f.set) }
+func (f *versionFlag) Type() string     { return "bool" }
+func (f *versionFlag) IsBoolFlag() bool { return true }
+
+func (f *versionFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	f.set = b
+	if b {
+		f.root.Version = version.String()
+	}
+	return nil
+}
+
+// typed reports whether err is one of jwtrace's own (rather than cobra's).
+func typed(err error) bool {
+	var (
+		usage   *usageError
+		flagVal *flagValueError
+	)
+	return errors.As(err, &usage) || errors.As(err, &flagVal) || errors.Is(err, context.Canceled)
 }
 
 // addCompletionExamples gives cobra's completion commands real examples.

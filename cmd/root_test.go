@@ -9,6 +9,7 @@ import (
 )
 
 func TestUnknownCommands(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -41,6 +42,7 @@ func TestUnknownCommands(t *testing.T) {
 }
 
 func TestCompletionWithoutAShellPrintsHelp(t *testing.T) {
+	t.Parallel()
 	r := jwtrace(t, context.Background(), &ui.Streams{In: strings.NewReader("")}, "completion")
 	if r.code != ExitOK || !strings.Contains(r.out, "bash") {
 		t.Errorf("exit %d, stdout %q", r.code, r.out)

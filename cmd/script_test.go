@@ -2,12 +2,14 @@ package cmd
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,6 +38,15 @@ func TestMain(m *testing.M) {
 type homeGuard struct{ m *testing.M }
 
 func (g homeGuard) Run() int {
+	// These tests wait on loopback servers, subprocesses and timers far
+	// more than they compute: run 8 parallel tests at a time rather than
+	// GOMAXPROCS (2 on a small machine), unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(8, runtime.GOMAXPROCS(0))))
+	}
 	home, err := os.MkdirTemp("", "jwtrace-test-home-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -69,6 +80,7 @@ func (g homeGuard) Run() int {
 // starts an HTTP proxy (see idpProxy); "authority" starts the project's
 // authority (see startAuthority).
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testdata, err := filepath.Abs("../testdata")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 // log line: verify must check both and reject, not report the valid one
 // and exit 0.
 func TestVerifyChecksATokenWhoseHeaderDoesNotStartWithEyJ(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t, authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
 	good := srv.Mint(t, map[string]any{"sub": "alice", "aud": "api://orders"})
 	enc := base64.RawURLEncoding.EncodeToString
@@ -48,6 +49,7 @@ func TestVerifyChecksATokenWhoseHeaderDoesNotStartWithEyJ(t *testing.T) {
 // mint and authority serve refuse a state directory others can write,
 // naming it and the fix, and exit 2 before signing or listening.
 func TestMintAndAuthorityRefuseAStateDirectoryOthersCanWrite(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state")
 	env := func() *ui.Streams { return &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_AUTHORITY_DIR=" + state}} }
 	if r := jwtrace(t, context.Background(), env(), "authority", "rotate"); r.code != ExitOK {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type verifyOptions struct {
 
 	json, batch bool
 	file        string
+	tokenEnv    string
 	args        []string
 
 	timeout time.Duration
@@ -66,9 +68,10 @@ Keys named or carried by the token (jku, x5u, jwk, x5c) are never used. An
 unknown kid makes verify refetch the JWKS once. Discovery documents and JWKS
 are cached on disk, honouring Cache-Control (--no-cache to bypass).
 
-The token comes from the arguments, --file or stdin, in any form decode
-takes. --batch reads one token per line from stdin and writes one JSON line
-per token.
+The token comes from the arguments, --file, --token-env NAME or stdin, in
+any form decode takes; at a terminal with no other input, $JWTRACE_TOKEN is
+verified when set. --batch reads one token per line from stdin (or --file)
+and writes one JSON line per token.
 
 Exit status: 0 valid, 1 rejected, 2 usage or input error, 3 the keys could
 not be fetched.`,
@@ -98,20 +101,22 @@ not be fetched.`,
 	f.StringArrayVar(&opts.audiences, "audience", nil, "accepted `AUDIENCE`; the token's aud must hold one of them (repeatable)")
 	f.BoolVar(&opts.skipAudience, "skip-audience", false, "do not check the audience (reported as skipped)")
 	f.BoolVar(&opts.allowNoExp, "allow-no-exp", false, "accept a token without exp")
-	f.DurationVar(&opts.leeway, "leeway", 0, "allow this much clock skew for exp, nbf and iat (e.g. 30s)")
-	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, or Unix seconds) instead of now")
+	durationVar(f, &opts.leeway, "leeway", 0, "allow this much clock skew for exp, nbf and iat (e.g. 30s)")
+	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, Unix seconds, or a duration from now: -1h, +10m) instead of now")
 	f.Var(&listFlag{&opts.algs}, "alg", "accept only these `ALGS` (comma-separated or repeated; default: what the key allows)")
 	f.StringVar(&opts.typ, "typ", "", "require this header `TYP` (e.g. at+jwt)")
 	f.StringArrayVar(&opts.require, "require", nil, "require `CLAIM` or CLAIM=VALUE (repeatable)")
 	f.Var(&listFlag{&opts.scopes}, "scope", "require these `SCOPES` in scp or scope (comma-separated or repeated)")
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
-	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin; write one JSON line per token")
-	f.StringVarP(&opts.file, "file", "f", "", "read the token from `FILE` (- for stdin)")
+	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin (or --file); write one JSON line per token")
+	f.StringVarP(&opts.file, "file", "f", "", "read the token (with --batch, the tokens) from `FILE` (- for stdin)")
+	f.StringVar(&opts.tokenEnv, "token-env", "", "read the token from the environment variable `NAME`")
 	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on an HTTP request after this long")
 	opts.http.bind(f)
 	_ = cmd.MarkFlagFilename("key")
 	_ = cmd.MarkFlagFilename("file")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
+	cmd.SetFlagErrorFunc(flagErrors)
 	return cmd
 }
 
@@ -132,23 +137,31 @@ func runVerify(opts *verifyOptions) error {
 	// Usage mistakes come before any network request. With --authority
 	// the issuer rule may still come from discovery, so check the rules as
 	// if it had.
-	early := rules
-	if opts.authority != "" && len(early.Issuers) == 0 && !early.SkipIssuer {
-		early.Issuers = []string{opts.authority}
+	early := opts.policy()
+	if opts.authority != "" && len(early.Issuer.Value) == 0 && !early.SkipIssuer.Value {
+		early.Issuer = verify.List(opts.authority)
 	}
-	if err := early.Check(); err != nil {
+	if err := early.Validate(); err != nil {
 		return &usageError{explain.CLI.RuleError(err)}
 	}
 	if opts.timeout <= 0 {
 		return &usageError{errors.New("--timeout must be more than 0 (it bounds each request)")}
 	}
-	if opts.batch && (len(opts.args) > 0 || opts.file != "") {
-		return &usageError{errors.New("--batch reads tokens from stdin; give no token argument or --file")}
+	if opts.batch && (len(opts.args) > 0 || opts.tokenEnv != "") {
+		return &usageError{errors.New("--batch reads tokens from stdin or --file FILE, one per line; give no token argument or --token-env")}
 	}
 	var input []byte
+	batchIn := s.In
+	if opts.batch && opts.file != "" && opts.file != "-" {
+		f, err := os.Open(opts.file)
+		if err != nil {
+			return &usageError{fmt.Errorf("--file: cannot read the tokens: %w", err)}
+		}
+		defer f.Close()
+		batchIn = f
+	}
 	if !opts.batch {
-		input, err = readInput(ctx, s, opts.file, opts.args,
-			"  jwtrace verify --authority URL --audience AUD 'eyJhbGciOi...'\n  echo \"$TOKEN\" | jwtrace verify --authority URL --audience AUD")
+		input, err = readVerifyInput(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -175,16 +188,16 @@ func runVerify(opts *verifyOptions) error {
 	v := &verify.Verifier{Keys: keys, Rules: rules, Explain: explain.CLI.FillFailures}
 
 	if opts.batch {
-		stats, err := v.Batch(ctx, s.In, s.Out, 0)
+		stats, err := v.Batch(ctx, batchIn, s.Out, 0)
 		if err != nil {
 			return err
 		}
 		if stats.Tokens == 0 {
 			return &usageError{errors.New("--batch read no token from stdin")}
 		}
-		fmt.Fprintf(s.ErrOut, "%d tokens: %d valid, %d rejected\n", stats.Tokens, stats.Valid, stats.Rejected)
+		fmt.Fprintf(s.ErrOut, "%d %s: %d valid, %d rejected\n", stats.Tokens, map[bool]string{true: "token", false: "tokens"}[stats.Tokens == 1], stats.Valid, stats.Rejected)
 		if stats.Rejected > 0 {
-			return &silentError{ExitRejected}
+			return reported(outcomeRejected)
 		}
 		return nil
 	}
@@ -204,6 +217,13 @@ func runVerify(opts *verifyOptions) error {
 	for _, n := range found.Notes {
 		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
 	}
+	// Input that is not a token is malformed input, as decode says (exit
+	// 2 with its words), not a token verify rejected.
+	for _, c := range found.Candidates {
+		if _, err := decode.Parse(c.Token, c.Source, decode.Options{Now: rules.At}); err != nil {
+			return err
+		}
+	}
 	var results []*verify.Result
 	for _, c := range found.Candidates {
 		r := v.Verify(ctx, c.Token)
@@ -213,6 +233,9 @@ func runVerify(opts *verifyOptions) error {
 		}
 		results = append(results, r)
 	}
+	// A token's unknown kid may have refetched the JWKS: say so, with the
+	// keys it holds now.
+	origin.NoteRefetch(keys)
 	if opts.json {
 		pretty := s.StdoutIsTerminal()
 		for _, r := range results {
@@ -225,10 +248,21 @@ func runVerify(opts *verifyOptions) error {
 	}
 	for _, r := range results {
 		if !r.Valid {
-			return &silentError{ExitRejected}
+			return reported(outcomeRejected)
 		}
 	}
 	return nil
+}
+
+// readVerifyInput gets verify's token from --token-env, $JWTRACE_TOKEN
+// (at a terminal with nothing else given), --file, the arguments or stdin,
+// as decode does.
+func readVerifyInput(ctx context.Context, opts *verifyOptions) ([]byte, error) {
+	if b, ok, err := envInput(opts.streams, opts.tokenEnv, opts.file, opts.args); ok || err != nil {
+		return b, err
+	}
+	return readInput(ctx, opts.streams, opts.file, opts.args,
+		"  jwtrace verify --authority URL --audience AUD 'eyJhbGciOi...'\n  echo \"$TOKEN\" | jwtrace verify --authority URL --audience AUD\n  jwtrace verify --authority URL --audience AUD --token-env TOKEN")
 }
 
 // tokenLike counts the places in the input where a JWT header starts
@@ -255,51 +289,70 @@ type verifyJSON struct {
 	KeysFrom *verify.Origin `json:"keys_from"`
 }
 
-func (opts *verifyOptions) rules() (verify.Rules, error) {
-	r := verify.Rules{
-		Issuers:         opts.issuers,
-		SkipIssuer:      opts.skipIssuer,
-		Tenants:         opts.tenants,
-		Audiences:       opts.audiences,
-		SkipAudience:    opts.skipAudience,
-		AllowNoExp:      opts.allowNoExp,
-		Leeway:          opts.leeway,
-		At:              opts.now(),
-		Algs:            opts.algs,
-		Typ:             opts.typ,
-		TypGiven:        opts.typGiven,
-		Scopes:          opts.scopes,
-		AllowWeakSecret: opts.allowWeakSecret,
+// policy is the rule and key flags as a verify.Policy: a flag not given
+// is not declared; --typ given empty is (and is refused).
+func (opts *verifyOptions) policy() verify.Policy {
+	p := verify.Policy{
+		KeyFiles:        verify.ListOf(opts.keyFiles),
+		Issuer:          verify.ListOf(opts.issuers),
+		SkipIssuer:      verify.Bool(opts.skipIssuer),
+		Tenant:          verify.ListOf(opts.tenants),
+		Audience:        verify.ListOf(opts.audiences),
+		SkipAudience:    verify.Bool(opts.skipAudience),
+		Algs:            verify.ListOf(opts.algs),
+		Scopes:          verify.ListOf(opts.scopes),
+		Require:         verify.ListOf(opts.require),
+		AllowNoExp:      verify.Bool(opts.allowNoExp),
+		AllowWeakSecret: verify.Bool(opts.allowWeakSecret),
 	}
+	// An empty --authority or --jwks-url is no key source, as before.
+	if opts.authority != "" {
+		p.Authority = verify.Some(opts.authority)
+	}
+	if opts.jwksURL != "" {
+		p.JWKSURL = verify.Some(opts.jwksURL)
+	}
+	if opts.typGiven || opts.typ != "" {
+		p.Typ = verify.Some(opts.typ)
+	}
+	if opts.leeway != 0 {
+		p.Leeway = verify.DurationOf(opts.leeway)
+	}
+	return p
+}
+
+// rules is the policy's rules at --at (or now). The policy is validated
+// by runVerify, before anything is fetched.
+func (opts *verifyOptions) rules() (verify.Rules, error) {
+	p := opts.policy()
+	r := p.Rules()
+	r.At = opts.now()
 	if opts.at != "" {
-		t, err := parseTimeFlag(opts.at)
+		t, err := parseAtFlag(opts.at, r.At)
 		if err != nil {
 			return r, &usageError{fmt.Errorf("--at: %w", err)}
 		}
 		r.At = t
 	}
-	for _, req := range opts.require {
-		q, err := verify.ParseRequirement(req)
-		if err != nil {
-			return r, &usageError{fmt.Errorf("--require %w", err)}
-		}
-		r.Require = append(r.Require, q)
-	}
 	return r, nil
 }
 
 func (opts *verifyOptions) sources() (verify.Sources, error) {
-	src := verify.Sources{Authority: opts.authority, JWKSURL: opts.jwksURL, KeyFiles: opts.keyFiles}
+	p := opts.policy()
+	src := p.Sources()
 	if opts.authority == "" && opts.jwksURL == "" && len(opts.keyFiles) == 0 && opts.secret == "" {
 		return src, &usageError{errors.New("no keys: give --authority URL, --jwks-url URL, --key FILE or --secret")}
 	}
-	for _, u := range []string{opts.authority, opts.jwksURL} {
-		if u == "" {
+	for _, u := range []struct{ flag, value string }{{"--authority", opts.authority}, {"--jwks-url", opts.jwksURL}} {
+		if u.value == "" {
 			continue
 		}
-		if _, err := verify.CheckURL(u, opts.http.allowHTTP); err != nil {
-			return src, &usageError{err}
+		if _, err := verify.CheckURL(u.value, opts.http.allowHTTP); err != nil {
+			return src, &usageError{fmt.Errorf("%s %w", u.flag, err)}
 		}
+	}
+	if err := checkKeyFiles(opts.keyFiles); err != nil {
+		return src, err
 	}
 	if opts.secret != "" {
 		secret, from, err := verify.ReadSecret(opts.secret, opts.streams.Getenv)
@@ -317,7 +370,7 @@ func (opts *verifyOptions) sources() (verify.Sources, error) {
 // listFlag is a comma-separated, repeatable flag (--alg, --scope) that
 // keeps empty values, each trimmed: pflag's StringSlice reads --scope ""
 // as no value at all, so an unset variable (--scope "$SCOPE") would
-// silently drop the rule. verify.Rules.Check refuses the empty values.
+// silently drop the rule. verify.Policy.Validate refuses the empty values.
 type listFlag struct{ values *[]string }
 
 func (l *listFlag) String() string { return strings.Join(*l.values, ",") }

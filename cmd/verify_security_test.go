@@ -21,6 +21,7 @@ import (
 // before the fix.
 
 func TestVerifyRefusesEmptyScopeAlgAndTyp(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	base := []string{"verify", "--at", "2026-11-27T10:30:00Z", "--key", "../testdata/keys/jwks.json",
 		"--issuer", "https://login.microsoftonline.com/{tenantid}/v2.0", "--audience", "api://workouts"}
@@ -60,6 +61,7 @@ func TestVerifyRefusesEmptyScopeAlgAndTyp(t *testing.T) {
 // reads them) decides which servers a run accepts, as --cacert does; keys
 // fetched under one trust must not be handed to a run under another.
 func TestVerifyCacheKeepsSSLCertTrustApart(t *testing.T) {
+	t.Parallel()
 	srv, requests := countingIDP(t, "public, max-age=3600")
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	cache := t.TempDir()
@@ -125,6 +127,7 @@ func hs256(t *testing.T, secret, header, claims string) string {
 }
 
 func TestVerifyBatchEscapesBidiAndC1Runes(t *testing.T) {
+	t.Parallel()
 	const secret = "0123456789abcdef0123456789abcdef"
 	const sub, kid = "alice\u202egnp.exe\u0085\u2066x\u2028", "k\u202e1\u0085\u009b2J"
 	at := time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
@@ -163,6 +166,7 @@ func TestVerifyBatchEscapesBidiAndC1Runes(t *testing.T) {
 }
 
 func TestVerifyShowsAServersErrorBodyAsOneSafeLine(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)

@@ -25,6 +25,7 @@ func verifyEnv(t *testing.T) *ui.Streams {
 }
 
 func TestVerifyAgainstTheProjectsAuthority(t *testing.T) {
+	t.Parallel()
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		t.Run(alg+" tokens verify through discovery", func(t *testing.T) {
 			srv := authoritytest.Start(t, authoritytest.WithAlg(alg), authoritytest.WithClock(authoritytest.NewClock(fixedNow())))
@@ -111,6 +112,7 @@ func countingIDP(t *testing.T, cacheControl string) (*httptest.Server, *atomic.I
 }
 
 func TestVerifyCachesDiscoveryAndKeys(t *testing.T) {
+	t.Parallel()
 	srv, requests := countingIDP(t, "public, max-age=3600")
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	env := verifyEnv(t)
@@ -134,6 +136,7 @@ func TestVerifyCachesDiscoveryAndKeys(t *testing.T) {
 }
 
 func TestVerifyExitCodes(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	tmpl := "https://login.microsoftonline.com/{tenantid}/v2.0"
 	dead := httptest.NewServer(http.NotFoundHandler())
@@ -184,6 +187,7 @@ func TestVerifyExitCodes(t *testing.T) {
 }
 
 func TestVerifyInsecureWarnsLoudly(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
 	srv.StartTLS()
@@ -201,6 +205,7 @@ func TestVerifyInsecureWarnsLoudly(t *testing.T) {
 }
 
 func TestVerifyTrustsAPrivateCA(t *testing.T) {
+	t.Parallel()
 	jwks, err := os.ReadFile("../testdata/keys/jwks.json")
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +225,7 @@ func TestVerifyTrustsAPrivateCA(t *testing.T) {
 }
 
 func TestVerifyCacheKeepsPrivateCAKeysApart(t *testing.T) {
+	t.Parallel()
 	jwks, err := os.ReadFile("../testdata/keys/jwks.json")
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +252,7 @@ func TestVerifyCacheKeepsPrivateCAKeysApart(t *testing.T) {
 }
 
 func TestVerifyEscapesKidsFromTheServer(t *testing.T) {
+	t.Parallel()
 	testdataJWKS := `{"keys":[{"kty":"EC","crv":"P-256","kid":"\u001b]0;pwned\u0007\u001b[2JVALID","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, testdataJWKS) }))
 	t.Cleanup(srv.Close)
@@ -259,6 +266,7 @@ func TestVerifyEscapesKidsFromTheServer(t *testing.T) {
 }
 
 func TestVerifyBatch(t *testing.T) {
+	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	in := strings.Repeat(access+"\n", 3) + "garbage\n"
 	s := verifyEnv(t)

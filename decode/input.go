@@ -160,8 +160,8 @@ func single(s string) (string, string, bool) {
 		source = "Authorization header"
 	}
 	for _, scheme := range []string{"bearer", "dpop", "jwt", "basic"} {
-		if len(s) > len(scheme) && hasPrefixFold(s, scheme) && (s[len(scheme)] == ' ' || s[len(scheme)] == '\t') {
-			s = strings.TrimSpace(s[len(scheme):])
+		if rest, ok := cutScheme(s, scheme); ok && rest != "" {
+			s = strings.TrimSpace(rest)
 			switch {
 			case scheme == "basic":
 				return s, "Basic credentials", false

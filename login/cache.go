@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/jwtrace/jwtrace/internal/privfile"
 )
 
 // Cache keeps tokens on disk, one file per login (every endpoint and
@@ -290,27 +292,10 @@ func (c *Cache) secretKey() ([]byte, error) {
 }
 
 // writeTemp writes b to a new file of mode 0600 in the directory, for a
-// rename into place (atomic: a reader sees the old file or the new one).
+// rename (or link) into place (atomic: a reader sees the old file or the
+// new one).
 func (c *Cache) writeTemp(b []byte) (string, error) {
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
+	return privfile.WriteTemp(c.Dir, b)
 }
 
 // Put stores tok for req, with a description of the login.
@@ -340,12 +325,7 @@ func (c *Cache) put(e entry) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := c.writeTemp(b)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	return os.Rename(tmp, c.path(e.Key))
+	return privfile.WriteFileAtomic(c.path(e.Key), b)
 }
 
 // Clear removes cached tokens: all of them, or those whose login matches

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/privfile"
 )
 
 // Bounds on how long a discovery document or JWKS is reused. Servers say
@@ -93,15 +95,7 @@ func (c *Cache) store(e *cacheEntry) {
 	if err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*") // mode 0600
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.path(e.URL)) != nil {
-		_ = os.Remove(tmp.Name())
-	}
+	_ = privfile.WriteFileAtomic(c.path(e.URL), b)
 }
 
 func (c *Cache) remove(u string) { _ = os.Remove(c.path(u)) }
