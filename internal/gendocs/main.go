@@ -231,6 +231,7 @@ func index(root *cobra.Command, opts options) []byte {
 	fmt.Fprintf(&b, "- Command reference: one Markdown page per command, in [%s/](%s/), listed below.\n", md, md)
 	fmt.Fprintf(&b, "- Man pages (section 1): [%s/](%s/). From a checkout: `man ./docs/%s/jwtrace-decode.1`. The .deb and .rpm packages install them, so there `man jwtrace` and `man jwtrace-decode` work.\n", man, man, man)
 	b.WriteString("- Regenerate after changing a command: `go run ./internal/gendocs`. A test (internal/gendocs) fails while these pages differ from the commands.\n\n")
+	b.WriteString("Not generated: the hand-written guide, one page per command and topic with tested examples, is in [guide/](guide/README.md).\n\n")
 	b.WriteString("## Commands\n\n")
 	for _, c := range documented(root) {
 		depth := strings.Count(c.CommandPath(), " ")
