@@ -36,7 +36,7 @@ across restarts; jwtrace mint signs with the same keys.`,
   jwtrace authority keys --jwks > jwks.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+				return unknownSubcommand(cmd, args[0])
 			}
 			return nil
 		},

@@ -204,6 +204,9 @@ func addCompletionExamples(root *cobra.Command) {
 // only for the root command).
 func unknownSubcommand(cmd *cobra.Command, name string) error {
 	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only on the root
+	}
 	if s := cmd.SuggestionsFor(name); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n  " + strings.Join(s, "\n  ")
 	}

@@ -19,6 +19,8 @@ func TestUnknownCommands(t *testing.T) {
 			[]string{"decde", "x"}, "Did you mean this?\n  decode\n"},
 		{"a shell completion cannot write is a usage error, not the help and exit 0",
 			[]string{"completion", "tcsh"}, `unknown command "tcsh" for "jwtrace completion"`},
+		{"a misspelt subcommand gets a suggestion too",
+			[]string{"authority", "srve"}, "unknown command \"srve\" for \"jwtrace authority\"\n\nDid you mean this?\n  serve\n"},
 		{"-v is --version at the root, so it is not demo's --verbose",
 			[]string{"demo", "-v"}, "unknown shorthand flag: 'v'"},
 	}
