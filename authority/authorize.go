@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -212,7 +213,10 @@ type authPageData struct {
 	Hidden [][2]string
 }
 
-var authTmpl = template.Must(template.New("authorize").Parse(`<!doctype html>
+// authTmpl is parsed when a page is first served, not at init: every
+// jwtrace command links this package (issue 18, start-up).
+var authTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("authorize").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace authority: sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
@@ -232,11 +236,12 @@ select,button{font-size:1.1rem;padding:.3rem}.err{color:#b00}</style>
 </form>{{end}}
 </body></html>
 `))
+})
 
 func (a *Authority) renderAuth(w http.ResponseWriter, status int, d authPageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = authTmpl.Execute(w, d)
+	_ = authTmpl().Execute(w, d)
 }
 
 // authorize is the authorization endpoint (RFC 6749 §3.1): a GET shows

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -327,7 +328,10 @@ type pageData struct {
 	Users  []string
 }
 
-var pageTmpl = template.Must(template.New("device").Parse(`<!doctype html>
+// pageTmpl is parsed when a page is first served, not at init: every
+// jwtrace command links this package (issue 18, start-up).
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("device").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace authority: device sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
@@ -354,6 +358,7 @@ input,select,button{font-size:1.1rem;padding:.3rem}.err{color:#b00}.code{font-fa
 </form>{{end}}
 </body></html>
 `))
+})
 
 // csrfCookie names the cookie of the device page's CSRF protection: a
 // random value in a SameSite=Strict cookie, and an HMAC of it (under a
@@ -541,5 +546,5 @@ func (a *Authority) confirmData(r *http.Request, data *pageData, code string) st
 func (a *Authority) render(w http.ResponseWriter, status int, data pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, data)
+	_ = pageTmpl().Execute(w, data)
 }

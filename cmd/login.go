@@ -239,17 +239,22 @@ func newTokenCmd(d *Deps) *cobra.Command {
 		Short: "Print the cached token of a login, refreshing it if needed",
 		Long: `Token prints the token jwtrace login cached for the same flags (authority,
 client, grant, scopes, audience, resource), refreshing it with its refresh
-token when it has expired. It never asks a person: without a usable cached
-token it fails with exit 4 and says to run jwtrace login. Client credentials
-are fetched anew when needed, since they need no person.`,
-		Example: `  curl -H "Authorization: Bearer $(jwtrace token --authority http://127.0.0.1:9400 --client-id jwtrace)" http://127.0.0.1:8080/api
+token when it has expired. With fewer flags, or none, it uses the one cached
+login they fit; when several fit, it lists their flags and exits 2. It
+never asks a person: without a usable cached token it fails with exit 4 and
+says to run jwtrace login. Client credentials are fetched anew when needed,
+since they need no person.`,
+		Example: `  jwtrace token
+  curl -H "Authorization: Bearer $(jwtrace token --authority http://127.0.0.1:9400 --client-id jwtrace)" http://127.0.0.1:8080/api
   jwtrace token --authority https://idp.example --client-id cli --scope openid --id-token | jwtrace decode`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := runLogin(cmd.Context(), opts)
 			var de *login.DeniedError
 			var ce *login.ConfigError
-			if (errors.As(err, &de) && de.Code == "login_required") || (errors.As(err, &ce) && opts.req.ClientID == "") {
+			// The flags name no cached login exactly: no endpoint at all,
+			// no client, or a login that differs from the cached ones.
+			if errors.Is(err, errNoAuthority) || (errors.As(err, &de) && de.Code == "login_required") || (errors.As(err, &ce) && opts.req.ClientID == "") {
 				return opts.fromCandidates(cmd.Context(), cmd.Flags().Changed("grant"), err)
 			}
 			return err
@@ -382,6 +387,10 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	return err
 }
 
+// errNoAuthority is prepare's usage error when the flags name no
+// endpoint; jwtrace token then looks for the cached login that fits.
+var errNoAuthority = errors.New("no authority: give --authority URL (or --token-endpoint and --device-endpoint)")
+
 // prepare completes the request from the flags and the environment, checks
 // it, and builds the client (with the token cache).
 func (opts *loginOptions) prepare() (*login.Client, error) {
@@ -408,7 +417,7 @@ func (opts *loginOptions) prepare() (*login.Client, error) {
 		req.Params.Add(k, v)
 	}
 	if req.Authority == "" && req.TokenEndpoint == "" {
-		return nil, &usageError{errors.New("no authority: give --authority URL (or --token-endpoint and --device-endpoint)")}
+		return nil, &usageError{errNoAuthority}
 	}
 	if req.Authority != "" {
 		if _, err := checkURLFlag("--authority", req.Authority, opts.http.allowHTTP); err != nil {
