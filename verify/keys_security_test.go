@@ -502,3 +502,27 @@ func TestRefusedFetchedKeysAreNamed(t *testing.T) {
 	mustFail(t, r, CheckKey, `kid "old" is in `+p.URL+`/keys but was refused: RSA 1024`)
 	mustPass(t, v.Verify(bg, sign(t, rsaKey, rsHeader("k1"), claims(nil))))
 }
+
+// A DER key file whose last byte happens to be a newline (0x0a) is still a
+// key: the trailing newline ReadSecret drops must not hide it. (An EC
+// private key's DER ends with its public point, so one in 256 does.)
+func TestADERKeyEndingInANewlineIsNotASecret(t *testing.T) {
+	for i := 0; i < 20000; i++ {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if der[len(der)-1] != '\n' {
+			continue
+		}
+		if _, _, err := ReadSecret("@"+writeFile(t, "secret", der), nil); err == nil || !strings.Contains(err.Error(), "key confusion") {
+			t.Fatalf("a DER private key ending in 0x0a was taken as a secret: %v", err)
+		}
+		return
+	}
+	t.Fatal("no key ending in 0x0a in 20000 tries")
+}

@@ -29,6 +29,11 @@ func ReadSecret(spec string, getenv func(string) string) ([]byte, string, error)
 		if err != nil {
 			return nil, "", err
 		}
+		// The file as it is, before the trailing newline is dropped: a DER
+		// key whose last byte is 0x0a must not slip through as a secret.
+		if err := CheckSecret(b); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", path, err)
+		}
 		b = bytes.TrimSuffix(b, []byte("\n"))
 		b = bytes.TrimSuffix(b, []byte("\r"))
 		if err := CheckSecret(b); err != nil {
