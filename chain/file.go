@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
 )
@@ -58,7 +59,7 @@ func (l *intList) UnmarshalYAML(node ast.Node) error {
 	}
 	var many []int
 	if err := yaml.NodeToValue(node, &many); err != nil {
-		return positioned(node, "want a status or a list of statuses, not "+clip(node.String()))
+		return positioned(node, "want a status or a list of statuses, not "+textsafe.Cut(node.String(), 40))
 	}
 	*l = many
 	return nil
@@ -70,13 +71,6 @@ func positioned(node ast.Node, msg string) error {
 		return fmt.Errorf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, msg)
 	}
 	return errors.New(msg)
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // FileError is a chain file that cannot be used: Msg carries the position

@@ -56,7 +56,7 @@ func TestParseFile(t *testing.T) {
 	}
 	w, l, b := hops[0], hops[1], hops[2]
 	wr, lr := w.Rules.verifyRules(""), l.Rules.verifyRules("")
-	if w.Method != "GET" || w.Header.Get("X-Request-Id") != "chain-test" || w.Rules.Authority != "http://127.0.0.1:9400" ||
+	if w.Method != "GET" || w.Header.Get("X-Request-Id") != "chain-test" || w.Rules.Policy.Authority.Value != "http://127.0.0.1:9400" ||
 		strings.Join(wr.Audiences, ",") != "api://workouts" || strings.Join(wr.Scopes, ",") != "workouts.read" || strings.Join(wr.Algs, ",") != "RS256" {
 		t.Errorf("hop 1 = %+v rules %+v", w, w.Rules)
 	}
@@ -68,7 +68,7 @@ func TestParseFile(t *testing.T) {
 		t.Errorf("hop 2 rules = %+v", l.Rules)
 	}
 	// Defaults' rules reach a hop with none of its own.
-	if b.Rules == nil || b.Rules.Authority == "" || !b.Expected(401) || b.Expected(200) {
+	if b.Rules == nil || b.Rules.Policy.Authority.Value == "" || !b.Expected(401) || b.Expected(200) {
 		t.Errorf("hop 3 = %+v rules %+v", b, b.Rules)
 	}
 }
@@ -115,7 +115,7 @@ func TestParseFileExpandsVariables(t *testing.T) {
 	}
 	h := hops[0]
 	if h.URL != "http://127.0.0.1:8081/x?cost=$5" || h.Header.Get("X-Request-Id") != "r1" || string(h.Body) != "${NOT_EXPANDED}" ||
-		h.Rules.Authority != "http://127.0.0.1:9400" || h.Rules.Policy.Audience.Value[0] != "api://r1" {
+		h.Rules.Policy.Authority.Value != "http://127.0.0.1:9400" || h.Rules.Policy.Audience.Value[0] != "api://r1" {
 		t.Errorf("hop = %+v rules %+v", h, h.Rules)
 	}
 	_, err = ParseFile("chain.yaml", []byte("hops:\n  - name: a\n    url: ${NOPE}/x\n"), getenv)

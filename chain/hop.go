@@ -43,20 +43,10 @@ type Hop struct {
 // rules:, expanded).
 type Rules struct {
 	Policy verify.Policy
-	// Authority and JWKSURL are the policy's key sources ("" when not
-	// declared), for the runner's key cache; NewRules and Check set them
-	// from Policy.
-	Authority, JWKSURL string
 }
 
 // NewRules is the rules of a hop that declares p.
-func NewRules(p verify.Policy) *Rules {
-	r := &Rules{Policy: p}
-	r.sync()
-	return r
-}
-
-func (r *Rules) sync() { r.Authority, r.JWKSURL = r.Policy.Authority.Value, r.Policy.JWKSURL.Value }
+func NewRules(p verify.Policy) *Rules { return &Rules{Policy: p} }
 
 // Declared reports whether the rules say anything a prediction can use:
 // where the keys come from.
@@ -169,14 +159,13 @@ func (h *Hop) check(allowHTTP bool) error {
 		}
 	}
 	if r := h.Rules; r != nil {
-		r.sync()
-		if r.Authority != "" {
-			if _, err := verify.CheckURL(r.Authority, allowHTTP); err != nil {
+		if u := r.Policy.Authority.Value; u != "" {
+			if _, err := verify.CheckURL(u, allowHTTP); err != nil {
 				return fmt.Errorf("rules: authority: %w", err)
 			}
 		}
-		if r.JWKSURL != "" {
-			if _, err := verify.CheckURL(r.JWKSURL, allowHTTP); err != nil {
+		if u := r.Policy.JWKSURL.Value; u != "" {
+			if _, err := verify.CheckURL(u, allowHTTP); err != nil {
 				return fmt.Errorf("rules: jwks_url: %w", err)
 			}
 		}

@@ -3,23 +3,21 @@ package chain
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/netx"
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
 )
@@ -167,7 +165,7 @@ type keyEntry struct {
 const drainBytes = 64 << 10
 
 // maxRedirects bounds same-host redirects per hop.
-const maxRedirects = 5
+const maxRedirects = netx.MaxRedirects
 
 // A hop keeps at most maxChallengeHeaders WWW-Authenticate values, each
 // cut at maxChallengeShown bytes: a hostile server must not fill memory.
@@ -317,10 +315,7 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 				res.Notes = append(res.Notes, fmt.Sprintf("%d more WWW-Authenticate headers left out", len(values)-i))
 				break
 			}
-			if len(v) > maxChallengeShown {
-				v = v[:maxChallengeShown] + "…"
-			}
-			res.WWWAuthenticate = append(res.WWWAuthenticate, v)
+			res.WWWAuthenticate = append(res.WWWAuthenticate, textsafe.CutBytes(v, maxChallengeShown))
 		}
 	}
 	keep := 0
@@ -382,11 +377,8 @@ func (r *Runner) send(ctx context.Context, h *Hop, res *Result) {
 
 // shortErr is an error without Go's request prefix.
 func shortErr(err error) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
+	err = netx.Unwrap(err)
+	if netx.Classify(err) == netx.KindTimeout || strings.Contains(err.Error(), "Client.Timeout") {
 		return "no more of it in time (--timeout)"
 	}
 	return err.Error()
@@ -418,47 +410,29 @@ func sameOrigin(from, to *url.URL) bool {
 		return false
 	}
 	if from.Scheme == to.Scheme {
-		return portOf(from) == portOf(to)
+		return netx.Port(from) == netx.Port(to)
 	}
 	return from.Scheme == "http" && to.Scheme == "https" && from.Port() == "" && to.Port() == ""
 }
 
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "https" {
-		return "443"
-	}
-	return "80"
-}
-
-// classify turns a transport error into a verdict and a short reason.
+// classify turns a transport error into a verdict and a short reason
+// (netx.Classify says what kind of failure it is).
 func classify(err error) (Verdict, string) {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	var certErr *tls.CertificateVerificationError
-	var unknownCA x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var recErr tls.RecordHeaderError
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
+	err = netx.Unwrap(err)
+	switch netx.Classify(err) {
+	case netx.KindTLS:
 		return TLSError, "TLS: " + err.Error()
-	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case netx.KindNotTLS:
 		return TLSError, "TLS: the server did not answer with TLS (is it plain http?)"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case netx.KindRefused:
 		return Refused, "connection refused: nothing listens there"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	case netx.KindTimeout:
 		return Timeout, "no answer in time"
-	case errors.Is(err, context.Canceled):
+	case netx.KindCanceled:
 		return Error, "cancelled"
-	case errors.As(err, &dnsErr):
-		return Error, "host not found: " + dnsErr.Name
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case netx.KindDNS:
+		return Error, "host not found: " + netx.DNSName(err)
+	case netx.KindReset, netx.KindClosed:
 		return Error, "the server closed the connection"
 	}
 	return Error, err.Error()
@@ -485,13 +459,14 @@ func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
 
 // loadKeys loads (once per source) the keys a hop's rules name.
 func (r *Runner) loadKeys(ctx context.Context, rules *Rules) keyEntry {
-	id := rules.Authority + "\x00" + rules.JWKSURL
+	src := verify.Sources{Authority: rules.Policy.Authority.Value, JWKSURL: rules.Policy.JWKSURL.Value}
+	id := src.Authority + "\x00" + src.JWKSURL
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e, ok := r.keys[id]; ok {
 		return e
 	}
-	ks, origin, err := r.Fetcher.LoadKeys(ctx, verify.Sources{Authority: rules.Authority, JWKSURL: rules.JWKSURL})
+	ks, origin, err := r.Fetcher.LoadKeys(ctx, src)
 	e := keyEntry{keys: ks, err: err}
 	if err == nil {
 		e.issuer = origin.Issuer

@@ -48,7 +48,8 @@ type chainOptions struct {
 // defaultBodyBytes is what --show-body alone keeps of a failing body.
 const defaultBodyBytes = 512
 
-func newChainCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+func newChainCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
 	opts := &chainOptions{streams: s, now: now}
 	opts.login.streams, opts.login.now = s, now
 	opts.login.req.NoPrompt = true
@@ -85,7 +86,11 @@ not be reached and 4 no cached login (run jwtrace login first).`,
   jwtrace chain --login --authority http://127.0.0.1:9400 --client-id jwtrace --file chain.yaml --json
   jwtrace chain -X POST -H 'Content-Type: application/json' -d @entry.json --expect 201 --token-file t.jwt https://api.example/entries`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runChain(cmd.Context(), opts, args)
+			rep, err := chainReport(cmd.Context(), opts, args)
+			if d.chainReport != nil {
+				d.chainReport(rep)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -118,11 +123,6 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	_ = cmd.MarkFlagFilename("token-file")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
 	return cmd
-}
-
-func runChain(ctx context.Context, opts *chainOptions, args []string) error {
-	_, err := chainReport(ctx, opts, args)
-	return err
 }
 
 // chainReport runs the chain, writes the report, and returns it (nil when
@@ -158,36 +158,32 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 		return nil, err
 	}
 	now := opts.now()
-	r := &chain.Runner{
-		Client:        client,
+	req := chain.Request{
+		Hops:          hops,
 		Token:         token,
+		Client:        client,
 		Fetcher:       opts.http.fetcher(s, client, opts.now),
 		Now:           opts.now,
+		AllowHTTP:     opts.http.allowHTTP,
 		BodyBytes:     opts.bodyBytes,
 		StopOnFailure: opts.stopOnFailure,
 	}
-	var rep *chain.Report
-	if opts.json {
-		rep = r.Run(ctx, hops, nil)
-		out := chainJSON{Token: chainToken(token, opts.showToken, now), Hops: rep.Hops, Summary: rep.Summary}
-		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
-			return rep, err
-		}
-	} else {
+	var table *ui.ChainTable
+	var progress *ui.HopProgress
+	if !opts.json {
 		p := s.Printer(s.Out)
 		masked := chain.Mask(token)
 		if opts.showToken {
 			masked = token
 		}
-		table := p.ChainHeader(ui.ChainView{Token: tokenLine(token, now), Masked: masked, ShowToken: opts.showToken, Hops: hops, Width: s.TerminalWidth()})
+		table = p.ChainHeader(ui.ChainView{Token: tokenLine(token, now), Masked: masked, ShowToken: opts.showToken, Hops: hops, Width: s.TerminalWidth()})
 		// At a terminal, a line on stderr says which hop is in flight
 		// (not with --debug, whose trace is on stderr too).
-		var progress *ui.HopProgress
 		if !opts.http.debugging(s) {
 			progress = s.HopProgress(len(hops))
 		}
 		if progress != nil {
-			r.OnHop = func(i int, name string, started time.Time) {
+			req.OnHop = func(i int, name string, started time.Time) {
 				label := name
 				if label == "" {
 					label = firstNonEmpty(hops[i-1].Method, "GET") + " " + hops[i-1].URL
@@ -195,14 +191,25 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 				progress.Start(i, label, started)
 			}
 		}
-		rep = r.Run(ctx, hops, func(res *chain.Result) {
+		req.Each = func(res *chain.Result) {
 			progress.Stop()
 			table.Hop(&hops[res.Index-1], res)
-		})
+		}
+	}
+	rep, err := chain.Run(ctx, req)
+	if rep == nil {
+		return nil, &usageError{err}
+	}
+	if opts.json {
+		out := chainJSON{Token: chainToken(token, opts.showToken, now), Hops: rep.Hops, Summary: rep.Summary}
+		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
+			return rep, err
+		}
+	} else {
 		progress.Stop()
 		table.Summary(rep)
 	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return rep, err
 	}
 	if !rep.Summary.OK {
@@ -387,6 +394,11 @@ func bearerFrom(input []byte) (string, error) {
 		}
 	}
 	return t, nil
+}
+
+// isB64URL: a base64url character, or the dot between a JWT's parts.
+func isB64URL(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
 // tokenLine describes the token for the report's first line.

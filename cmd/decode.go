@@ -30,7 +30,8 @@ type decodeOptions struct {
 	args       []string
 }
 
-func newDecodeCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+func newDecodeCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
 	opts := &decodeOptions{streams: s, now: now}
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN | -]",

@@ -2,14 +2,11 @@ package cmd
 
 import (
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/jwtrace/jwtrace/internal/httptrace"
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -52,48 +49,32 @@ func (h *httpFlags) debugging(s *ui.Streams) bool {
 	return true
 }
 
-// client builds an HTTP client: a per-request timeout, --cacert,
-// --insecure (with a loud warning), proxies from the environment, and
-// jwtrace's redirect rules.
+// client builds the HTTP client of the network flags (netx's policy):
+// --timeout, --cacert, --insecure (with a loud warning), --allow-http for
+// redirects, and the --debug trace.
 func (h *httpFlags) client(s *ui.Streams, timeout time.Duration) (*http.Client, error) {
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	c := netx.Config{Timeout: timeout, Insecure: h.insecure, AllowHTTP: h.allowHTTP}
 	if h.cacert != "" {
 		pem, err := os.ReadFile(h.cacert)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("--cacert: %w", err)}
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &usageError{fmt.Errorf("--cacert %s: no PEM certificate in it", h.cacert)}
-		}
-		tlsConf.RootCAs = pool
+		c.CACerts = pem
+	}
+	if h.debugging(s) {
+		c.Trace = s.ErrOut
+	}
+	client, err := netx.NewClient(c)
+	if errors.Is(err, netx.ErrNoPEM) {
+		return nil, &usageError{fmt.Errorf("--cacert %s: no PEM certificate in it", h.cacert)}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if h.insecure {
-		tlsConf.InsecureSkipVerify = true
 		fmt.Fprintln(s.ErrOut, s.Printer(s.ErrOut).Warning("WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read what jwtrace sends (tokens, secrets) and answer in the server's name (keys that make forged tokens pass)."))
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsConf
-	tr.Proxy = func(r *http.Request) (*url.URL, error) {
-		// HTTPS_PROXY, HTTP_PROXY, NO_PROXY; never for what jwtrace
-		// counts as loopback (plain http is allowed there).
-		if verify.IsLoopback(r.URL.Hostname()) {
-			return nil, nil
-		}
-		return http.ProxyFromEnvironment(r)
-	}
-	tr.DialContext = verify.LoopbackDial(&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
-	tr.ResponseHeaderTimeout = timeout
-	// Servers are hostile too: 64 KiB of response headers is plenty.
-	tr.MaxResponseHeaderBytes = 64 << 10
-	var rt http.RoundTripper = tr
-	if h.debugging(s) {
-		rt = httptrace.New(tr, s.ErrOut)
-	}
-	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: verify.CheckRedirect(h.allowHTTP)}, nil
+	return client, nil
 }
 
 // fetcher is a verify.Fetcher on client, with the discovery cache unless

@@ -169,8 +169,8 @@ type introspectOptions struct {
 	hint     string
 }
 
-func newIntrospectCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
-	opts := &introspectOptions{loginOptions: loginOptions{streams: s, now: now}}
+func newIntrospectCmd(d *Deps) *cobra.Command {
+	opts := &introspectOptions{loginOptions: loginOpts(d)}
 	cmd := &cobra.Command{
 		Use:   "introspect [TOKEN]",
 		Short: "Ask the authority whether a token is active, and what it stands for (RFC 7662)",
@@ -249,8 +249,8 @@ type userinfoOptions struct {
 	endpoint string
 }
 
-func newUserinfoCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
-	opts := &userinfoOptions{loginOptions: loginOptions{streams: s, now: now}}
+func newUserinfoCmd(d *Deps) *cobra.Command {
+	opts := &userinfoOptions{loginOptions: loginOpts(d)}
 	cmd := &cobra.Command{
 		Use:   "userinfo [ACCESS_TOKEN]",
 		Short: "Call the authority's userinfo endpoint with an access token",

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
@@ -48,7 +47,8 @@ type verifyOptions struct {
 	http    httpFlags
 }
 
-func newVerifyCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+func newVerifyCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
 	opts := &verifyOptions{streams: s, now: now}
 	cmd := &cobra.Command{
 		Use:   "verify [TOKEN | -]",
@@ -126,22 +126,12 @@ func runVerify(opts *verifyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rules, err := opts.rules()
+	req, err := opts.request()
 	if err != nil {
 		return err
 	}
-	src, err := opts.sources()
-	if err != nil {
-		return err
-	}
-	// Usage mistakes come before any network request. With --authority
-	// the issuer rule may still come from discovery, so check the rules as
-	// if it had.
-	early := opts.policy()
-	if opts.authority != "" && len(early.Issuer.Value) == 0 && !early.SkipIssuer.Value {
-		early.Issuer = verify.List(opts.authority)
-	}
-	if err := early.Validate(); err != nil {
+	// Usage mistakes come before any network request.
+	if err := req.Validate(); err != nil {
 		return &usageError{explain.CLI.RuleError(err)}
 	}
 	if opts.timeout <= 0 {
@@ -150,108 +140,86 @@ func runVerify(opts *verifyOptions) error {
 	if opts.batch && (len(opts.args) > 0 || opts.tokenEnv != "") {
 		return &usageError{errors.New("--batch reads tokens from stdin or --file FILE, one per line; give no token argument or --token-env")}
 	}
-	var input []byte
-	batchIn := s.In
-	if opts.batch && opts.file != "" && opts.file != "-" {
-		f, err := os.Open(opts.file)
-		if err != nil {
-			return &usageError{fmt.Errorf("--file: cannot read the tokens: %w", err)}
+	if opts.batch {
+		req.Batch, req.BatchOut, req.Explain = s.In, s.Out, explain.CLI.FillFailures
+		if opts.file != "" && opts.file != "-" {
+			f, err := os.Open(opts.file)
+			if err != nil {
+				return &usageError{fmt.Errorf("--file: cannot read the tokens: %w", err)}
+			}
+			defer f.Close()
+			req.Batch = f
 		}
-		defer f.Close()
-		batchIn = f
-	}
-	if !opts.batch {
-		input, err = readVerifyInput(ctx, opts)
+	} else {
+		req.Input, err = readVerifyInput(ctx, opts)
 		if err != nil {
 			return err
 		}
 	}
-
 	client, err := opts.http.client(s, opts.timeout)
 	if err != nil {
 		return err
 	}
-	fetcher := opts.http.fetcher(s, client, opts.now)
-	keys, origin, err := fetcher.LoadKeys(ctx, src)
-	if err != nil {
-		return err
-	}
-	if len(opts.issuers) == 0 && !opts.skipIssuer && origin.Issuer != "" {
-		rules.Issuers = []string{origin.Issuer}
-	}
-	if err := rules.Check(); err != nil {
-		return &usageError{explain.CLI.RuleError(err)}
-	}
-	if len(origin.Keys) == 0 {
-		return &verify.FetchError{URL: firstNonEmpty(opts.jwksURL, opts.authority), Err: errors.New("no usable verification key: " + strings.Join(origin.Notes, "; "))}
-	}
-	v := &verify.Verifier{Keys: keys, Rules: rules, Explain: explain.CLI.FillFailures}
+	req.Fetcher = opts.http.fetcher(s, client, opts.now)
 
-	if opts.batch {
-		stats, err := v.Batch(ctx, batchIn, s.Out, 0)
-		if err != nil {
-			return err
+	rep, err := verify.Run(ctx, req)
+	if rep != nil {
+		for _, n := range rep.Notes {
+			fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
 		}
-		if stats.Tokens == 0 {
+	}
+	if err != nil {
+		return verifyError(err, opts.authority)
+	}
+	if st := rep.Batch; st != nil {
+		if st.Tokens == 0 {
 			return &usageError{errors.New("--batch read no token from stdin")}
 		}
-		fmt.Fprintf(s.ErrOut, "%d %s: %d valid, %d rejected\n", stats.Tokens, map[bool]string{true: "token", false: "tokens"}[stats.Tokens == 1], stats.Valid, stats.Rejected)
-		if stats.Rejected > 0 {
+		fmt.Fprintf(s.ErrOut, "%d %s: %d valid, %d rejected\n", st.Tokens, map[bool]string{true: "token", false: "tokens"}[st.Tokens == 1], st.Valid, st.Rejected)
+		if st.Rejected > 0 {
 			return reported(outcomeRejected)
 		}
 		return nil
 	}
-
-	found, err := decode.Extract(input)
-	if err != nil {
-		return err
-	}
-	// Every token in the input is verified, or none: a token verify
-	// skipped must not hide behind another one's "valid".
-	if n := len(found.Candidates); n >= decode.MaxTokens {
-		return &usageError{fmt.Errorf("the input holds %d or more tokens; verify takes at most %d at once: use --batch, one token per line", n, decode.MaxTokens-1)}
-	}
-	if like := tokenLike(input); like > len(found.Candidates) {
-		return &usageError{fmt.Errorf("the input holds %d token-like values but only %d complete tokens; verify the tokens one at a time, or with --batch", like, len(found.Candidates))}
-	}
-	for _, n := range found.Notes {
-		fmt.Fprintln(s.ErrOut, "note: "+ui.Safe(n))
-	}
-	// Input that is not a token is malformed input, as decode says (exit
-	// 2 with its words), not a token verify rejected.
-	for _, c := range found.Candidates {
-		if _, err := decode.Parse(c.Token, c.Source, decode.Options{Now: rules.At}); err != nil {
-			return err
-		}
-	}
-	var results []*verify.Result
-	for _, c := range found.Candidates {
-		r := v.Verify(ctx, c.Token)
+	for _, r := range rep.Results {
 		explain.CLI.Fill(r)
-		if len(found.Candidates) > 1 {
-			r.Source = c.Source
-		}
-		results = append(results, r)
 	}
-	// A token's unknown kid may have refetched the JWKS: say so, with the
-	// keys it holds now.
-	origin.NoteRefetch(keys)
 	if opts.json {
 		pretty := s.StdoutIsTerminal()
-		for _, r := range results {
-			if err := ui.WriteJSON(s.Out, verifyJSON{Result: r, KeysFrom: origin}, pretty); err != nil {
+		for _, r := range rep.Results {
+			if err := ui.WriteJSON(s.Out, verifyJSON{Result: r, KeysFrom: rep.Origin}, pretty); err != nil {
 				return err
 			}
 		}
-	} else if err := s.Printer(s.Out).Verification(results, ui.VerifyView{Origin: origin}); err != nil {
+	} else if err := s.Printer(s.Out).Verification(rep.Results, ui.VerifyView{Origin: rep.Origin}); err != nil {
 		return err
 	}
-	for _, r := range results {
-		if !r.Valid {
-			return reported(outcomeRejected)
-		}
+	if !rep.Valid() {
+		return reported(outcomeRejected)
 	}
 	return nil
+}
+
+// verifyError says verify.Run's errors in verify's words (its flags).
+func verifyError(err error, authority string) error {
+	var (
+		rules  *verify.RuleError
+		count  *verify.InputCountError
+		opaque *verify.OpaqueTokenError
+	)
+	switch {
+	case errors.As(err, &rules):
+		return &usageError{explain.CLI.RuleError(rules)}
+	case errors.As(err, &count) && count.TooMany:
+		return &usageError{fmt.Errorf("the input holds %d or more tokens; verify takes at most %d at once: use --batch, one token per line", count.Tokens, count.Max)}
+	case errors.As(err, &count):
+		return &usageError{fmt.Errorf("the input holds %d token-like values but only %d complete tokens; verify the tokens one at a time, or with --batch", count.Tokens, count.Complete)}
+	case errors.As(err, &opaque):
+		// Still decode's input error (exit 2), with the way to ask about
+		// such a token: RFC 7662 introspection at its authority.
+		return fmt.Errorf("%w\n  hint: it looks like an opaque access token, which verify cannot check; ask its authority about it: jwtrace introspect --authority %s --client-id ID", err, firstNonEmpty(authority, "URL"))
+	}
+	return err
 }
 
 // readVerifyInput gets verify's token from --token-env, $JWTRACE_TOKEN
@@ -263,23 +231,6 @@ func readVerifyInput(ctx context.Context, opts *verifyOptions) ([]byte, error) {
 	}
 	return readInput(ctx, opts.streams, opts.file, opts.args,
 		"  jwtrace verify --authority URL --audience AUD 'eyJhbGciOi...'\n  echo \"$TOKEN\" | jwtrace verify --authority URL --audience AUD\n  jwtrace verify --authority URL --audience AUD --token-env TOKEN")
-}
-
-// tokenLike counts the places in the input where a JWT header starts
-// ("eyJ" not inside a longer base64url run): each should have become a
-// candidate token.
-func tokenLike(input []byte) int {
-	n := 0
-	for i := 0; i+3 <= len(input); i++ {
-		if input[i] == 'e' && input[i+1] == 'y' && input[i+2] == 'J' && (i == 0 || !isB64URL(input[i-1])) {
-			n++
-		}
-	}
-	return n
-}
-
-func isB64URL(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
 // verifyJSON is verify --json's object: the result and where the keys came
@@ -321,50 +272,43 @@ func (opts *verifyOptions) policy() verify.Policy {
 	return p
 }
 
-// rules is the policy's rules at --at (or now). The policy is validated
-// by runVerify, before anything is fetched.
-func (opts *verifyOptions) rules() (verify.Rules, error) {
-	p := opts.policy()
-	r := p.Rules()
-	r.At = opts.now()
+// request binds the flags into a verify.Request: the policy, the moment
+// (--at, or now) and the secret. The flags' own mistakes are said here,
+// in their words; the policy's are Request.Validate's.
+func (opts *verifyOptions) request() (verify.Request, error) {
+	req := verify.Request{Policy: opts.policy(), At: opts.now()}
 	if opts.at != "" {
-		t, err := parseAtFlag(opts.at, r.At)
+		t, err := parseAtFlag(opts.at, req.At)
 		if err != nil {
-			return r, &usageError{fmt.Errorf("--at: %w", err)}
+			return req, &usageError{fmt.Errorf("--at: %w", err)}
 		}
-		r.At = t
+		req.At = t
 	}
-	return r, nil
-}
-
-func (opts *verifyOptions) sources() (verify.Sources, error) {
-	p := opts.policy()
-	src := p.Sources()
 	if opts.authority == "" && opts.jwksURL == "" && len(opts.keyFiles) == 0 && opts.secret == "" {
-		return src, &usageError{errors.New("no keys: give --authority URL, --jwks-url URL, --key FILE or --secret")}
+		return req, &usageError{errors.New("no keys: give --authority URL, --jwks-url URL, --key FILE or --secret")}
 	}
 	for _, u := range []struct{ flag, value string }{{"--authority", opts.authority}, {"--jwks-url", opts.jwksURL}} {
 		if u.value == "" {
 			continue
 		}
 		if _, err := verify.CheckURL(u.value, opts.http.allowHTTP); err != nil {
-			return src, &usageError{fmt.Errorf("%s %w", u.flag, err)}
+			return req, &usageError{fmt.Errorf("%s %w", u.flag, err)}
 		}
 	}
 	if err := checkKeyFiles(opts.keyFiles); err != nil {
-		return src, err
+		return req, err
 	}
 	if opts.secret != "" {
 		secret, from, err := verify.ReadSecret(opts.secret, opts.streams.Getenv)
 		if err != nil {
-			return src, &usageError{fmt.Errorf("--secret: %w", err)}
+			return req, &usageError{fmt.Errorf("--secret: %w", err)}
 		}
 		if len(secret) < verify.MinSecretBytes && !opts.allowWeakSecret {
-			return src, &usageError{fmt.Errorf("--secret: the secret is %d bytes; HMAC secrets must be at least %d bytes (RFC 7518 §3.2), or give --allow-weak-secret", len(secret), verify.MinSecretBytes)}
+			return req, &usageError{fmt.Errorf("--secret: the secret is %d bytes; HMAC secrets must be at least %d bytes (RFC 7518 §3.2), or give --allow-weak-secret", len(secret), verify.MinSecretBytes)}
 		}
-		src.Secret, src.SecretSource = secret, from
+		req.Secret, req.SecretSource = secret, from
 	}
-	return src, nil
+	return req, nil
 }
 
 // listFlag is a comma-separated, repeatable flag (--alg, --scope) that

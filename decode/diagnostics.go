@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // Severity ranks a diagnostic.
@@ -142,14 +144,14 @@ func (t *Token) checkHeader() {
 	for _, name := range []string{"jku", "x5u", "jwk"} {
 		if v, ok := h.Get(name); ok {
 			what := map[string]string{"jku": "a URL of a key set", "x5u": "a URL of a certificate", "jwk": "an embedded public key"}[name]
-			t.diag(SevWarning, CodeKeyURL, "the header carries %s (%s %s); jwtrace never fetches or trusts it, and a verifier that does can be handed the attacker's key", what, name, shorten(string(v), 60))
+			t.diag(SevWarning, CodeKeyURL, "the header carries %s (%s %s); jwtrace never fetches or trusts it, and a verifier that does can be handed the attacker's key", what, name, textsafe.Cut(string(v), 60))
 		}
 	}
 	if h.Has("x5c") {
 		t.diag(SevInfo, CodeX5C, "the header carries a certificate chain (x5c); it proves nothing unless the verifier checks it against its own trusted roots")
 	}
 	if kid, ok := h.String("kid"); ok && suspiciousKid(kid) {
-		t.diag(SevWarning, CodeKidSuspect, "kid %q contains path or SQL metacharacters; a verifier that uses kid in a file path or query can be attacked this way", shorten(kid, 60))
+		t.diag(SevWarning, CodeKidSuspect, "kid %q contains path or SQL metacharacters; a verifier that uses kid in a file path or query can be attacked this way", textsafe.Cut(kid, 60))
 	}
 	if h.Has("nonce") {
 		t.diag(SevWarning, CodeHeaderNonce, "the header has a nonce: this looks like a Microsoft Graph access token, whose signature only Graph can check; to call your own API, request a token for that API's scope")
@@ -354,12 +356,4 @@ func prepend(s string, list []string) []string {
 func mustGet(o *Object, key string) json.RawMessage {
 	v, _ := o.Get(key)
 	return v
-}
-
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // MaxInputBytes is the most input jwtrace reads for decode. A pasted token
@@ -618,9 +620,9 @@ func describe(s, subject string) string {
 		return fmt.Sprintf("%s is an opaque value of %d characters, not a JWT (no dots): a reference token can only be looked up by its issuer, for example through token introspection", subject, len(s))
 	case !strings.ContainsAny(s, " \t\n") && strings.Contains(s, ".") && !tokenChars(s):
 		bad := firstBad(s)
-		return fmt.Sprintf("%s is not a JWT: %q contains %q, which base64url does not use", subject, shorten(first, 40), bad)
+		return fmt.Sprintf("%s is not a JWT: %q contains %q, which base64url does not use", subject, textsafe.Cut(first, 40), bad)
 	case looksLikeFileName(s):
-		return fmt.Sprintf("the input %q is not a token; it looks like a file name", shorten(first, 60))
+		return fmt.Sprintf("the input %q is not a token; it looks like a file name", textsafe.Cut(first, 60))
 	}
 	return fmt.Sprintf("no JWT found in the input (it starts %q); a JWT looks like eyJhbGciOi….eyJ….signature", excerpt([]byte(first), 40))
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // MaxDepth is the deepest nesting of JSON arrays and objects that a header or
@@ -341,16 +343,11 @@ func jsonSyntaxHint(data []byte) string {
 	return "syntax error"
 }
 
-// excerpt returns the start of b as valid UTF-8, cut at limit runes. It
-// does not make text safe for a terminal; internal/ui does that when it
-// prints.
+// excerpt returns the start of b as valid UTF-8, cut at limit runes
+// (textsafe.Cut). It does not make text safe for a terminal; internal/ui
+// does that when it prints.
 func excerpt(b []byte, limit int) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	if utf8.RuneCountInString(s) > limit {
-		r := []rune(s)
-		s = string(r[:limit]) + "…"
-	}
-	return s
+	return textsafe.Cut(strings.ToValidUTF8(string(b), "\uFFFD"), limit)
 }
 
 // ParseObject parses data as one JSON object (at most MaxDepth deep),

@@ -3,11 +3,12 @@ package decode
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // timeClaims are the NumericDate claims jwtrace knows, with what they mean.
@@ -55,10 +56,13 @@ func (t *Token) evaluateTimes(now time.Time) {
 			continue
 		}
 		_, registered := timeClaims[m.Key]
-		sec, inRange, err := numericDate(m.Value)
+		sec, inRange, err := NumericDate(m.Value)
+		if errors.Is(err, ErrNumericRange) {
+			err = nil // shown out of range, as other far times
+		}
 		if err != nil {
 			if registered {
-				t.diag(SevWarning, CodeTimeType, "%s is %s; a NumericDate must be a JSON number of seconds since 1970 (RFC 7519 section 2)", m.Key, shorten(string(m.Value), 40))
+				t.diag(SevWarning, CodeTimeType, "%s is %s; a NumericDate must be a JSON number of seconds since 1970 (RFC 7519 section 2)", m.Key, textsafe.Cut(string(m.Value), 40))
 			}
 			continue
 		}
@@ -68,7 +72,7 @@ func (t *Token) evaluateTimes(now time.Time) {
 		case !registered && (sec < minPlausible || sec > maxPlausible):
 			continue // not a time after all
 		case !inRange:
-			t.diag(SevWarning, CodeTimeRange, "%s is %s, too far from today to be a real time", m.Key, shorten(string(m.Value), 40))
+			t.diag(SevWarning, CodeTimeRange, "%s is %s, too far from today to be a real time", m.Key, textsafe.Cut(string(m.Value), 40))
 		}
 		known[m.Key] = sec
 		tm := newTime(m.Key, meaning, sec, now)
@@ -114,38 +118,54 @@ func (t *Token) evaluateTimes(now time.Time) {
 	}
 }
 
-// maxSeconds bounds the times jwtrace computes with: past the year four
-// million, beyond any real time (even one in milliseconds by mistake), and
-// far from overflowing int64 arithmetic.
-const maxSeconds = 1 << 47
+// MaxNumericDate bounds the times jwtrace computes with: past the year
+// four million, beyond any real time (even one in milliseconds by
+// mistake), and far from overflowing int64 arithmetic.
+const MaxNumericDate = 1 << 47
 
 // maxRFC3339 is the last second RFC 3339 can write (9999-12-31T23:59:59Z).
 const maxRFC3339 = 253402300799
 
-// numericDate reads a JSON number (integer or fraction) as whole seconds,
-// clamped to ±maxSeconds; inRange is false when it had to clamp.
-func numericDate(v json.RawMessage) (sec int64, inRange bool, err error) {
+// NumericDate's errors: errNotNumber for a value that is not a JSON
+// number, ErrNumericRange for a number past float64's range (1e400),
+// which is returned clamped all the same.
+var (
+	errNotNumber    = errors.New("not a number")
+	ErrNumericRange = errors.New("a number past float64's range")
+)
+
+// NumericDate reads a JSON NumericDate (RFC 7519 §2: seconds since 1970,
+// an integer or a fraction) as whole seconds, rounded down (also below
+// zero), clamped to ±MaxNumericDate; inRange is false when it had to
+// clamp. It is the one reading of a NumericDate: decode shows what it
+// reads, and verify checks it (verify refuses the ErrNumericRange
+// numbers that decode shows as out of range).
+func NumericDate(v json.RawMessage) (sec int64, inRange bool, err error) {
 	s := string(v)
 	if s == "" || s[0] == '"' || s == "null" || s == "true" || s == "false" || s[0] == '{' || s[0] == '[' {
-		return 0, false, fmt.Errorf("not a number")
+		return 0, false, errNotNumber
 	}
 	f, ferr := strconv.ParseFloat(s, 64)
 	if i, ierr := strconv.ParseInt(s, 10, 64); ierr == nil {
 		f, ferr = float64(i), nil
-		if i >= -maxSeconds && i <= maxSeconds {
+		if i >= -MaxNumericDate && i <= MaxNumericDate {
 			return i, true, nil
 		}
 	}
 	if ferr != nil && !errors.Is(ferr, strconv.ErrRange) || math.IsNaN(f) {
-		return 0, false, fmt.Errorf("not a usable number")
+		return 0, false, errNotNumber
+	}
+	if ferr != nil {
+		// ParseFloat says ±Inf.
+		err = ErrNumericRange
 	}
 	switch {
-	case f > maxSeconds:
-		return maxSeconds, false, nil
-	case f < -maxSeconds:
-		return -maxSeconds, false, nil
+	case f > MaxNumericDate:
+		return MaxNumericDate, false, err
+	case f < -MaxNumericDate:
+		return -MaxNumericDate, false, err
 	}
-	return int64(math.Floor(f)), true, nil
+	return int64(math.Floor(f)), true, err
 }
 
 func newTime(claim, meaning string, sec int64, now time.Time) Time {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -228,15 +226,14 @@ func pollReason(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("answered %d", se.Status)
 	}
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	switch netx.Classify(err) {
+	case netx.KindRefused:
 		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
+	case netx.KindReset:
 		return "connection reset"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case netx.KindClosed:
 		return "connection closed before an answer"
-	case errors.As(err, &ne) && ne.Timeout():
+	case netx.KindTimeout:
 		return "timed out"
 	}
 	var fe *verify.FetchError

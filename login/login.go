@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -435,22 +436,22 @@ func (c *Client) store(req *Request, eps Endpoints, tok *Token) {
 }
 
 // maxRedirects bounds the same-origin redirects of one request.
-const maxRedirects = 5
+const maxRedirects = netx.MaxRedirects
 
 // httpClient is c.HTTP with the quirks transport and the redirect rule of
 // token and device endpoints: only within the origin (scheme, host and
 // port), as chain's runner does for bearer tokens (chain/runner.go
-// sameOrigin), then c.HTTP's own rule (verify.CheckRedirect in jwtrace).
+// sameOrigin), then c.HTTP's own rule (netx.CheckRedirect in jwtrace).
 func (c *Client) httpClient(ctx context.Context) *http.Client {
 	hc := *c.HTTP
 	tr := hc.Transport
 	if tr == nil {
-		tr = http.DefaultTransport
+		tr = netx.Default().Transport
 	}
 	hc.Transport = &quirks{base: tr, ctx: ctx}
 	next := c.HTTP.CheckRedirect
 	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if !sameOrigin(via[0].URL, r.URL) {
+		if !netx.SameOrigin(via[0].URL, r.URL) {
 			return &RedirectError{From: via[0].URL.Redacted(), To: r.URL.Redacted()}
 		}
 		if len(via) >= maxRedirects {
@@ -462,22 +463,6 @@ func (c *Client) httpClient(ctx context.Context) *http.Client {
 		return nil
 	}
 	return &hc
-}
-
-// sameOrigin reports whether two URLs have the same scheme, host and port
-// (RFC 6454 §4), the default port spelled or not.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
-}
-
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "https") {
-		return "443"
-	}
-	return "80"
 }
 
 func (c *Client) clientCredentials(ctx context.Context, hc *http.Client, req *Request, eps Endpoints) (*Token, error) {

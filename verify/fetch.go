@@ -11,10 +11,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
@@ -25,7 +25,7 @@ const (
 	MaxJWKSBytes      = 1 << 20
 	// DefaultTimeout bounds each HTTP request (connection, TLS, headers
 	// and body) unless the client sets its own.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = netx.DefaultTimeout
 )
 
 // Fetcher gets discovery documents and JWKS over HTTP, with size limits,
@@ -76,9 +76,7 @@ const (
 func (e *FetchError) Unwrap() error { return e.Err }
 
 // URLError is a URL jwtrace refuses to fetch from (a usage error).
-type URLError struct{ Msg string }
-
-func (e *URLError) Error() string { return e.Msg }
+type URLError = netx.URLError
 
 // FetchInfo says where a document came from.
 type FetchInfo struct {
@@ -105,129 +103,22 @@ type FetchInfo struct {
 }
 
 // CheckURL enforces jwtrace's rules for key URLs: https, or plain http only
-// to a loopback host unless allowHTTP.
-func CheckURL(raw string, allowHTTP bool) (*url.URL, error) {
-	if guess, ok := schemeless(raw); ok {
-		// "127.0.0.1:9400" is a parse error to Go, and "localhost:9400"
-		// a URL of scheme "localhost": say the URL that was meant.
-		return nil, &URLError{fmt.Sprintf("%q is not a URL: want a URL: %s", raw, guess)}
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, &URLError{fmt.Sprintf("%q is not a URL (%s)", raw, urlParseReason(err))}
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowHTTP && !IsLoopback(u.Hostname()) {
-			return nil, &URLError{fmt.Sprintf("refusing plain http:// to %s: keys fetched without TLS can be replaced on the way; use https, or --allow-http if you really mean it", u.Host)}
-		}
-	default:
-		return nil, &URLError{fmt.Sprintf("%q is not an http(s) URL", raw)}
-	}
-	if u.Host == "" {
-		return nil, &URLError{fmt.Sprintf("%q has no host", raw)}
-	}
-	if u.User != nil {
-		return nil, &URLError{fmt.Sprintf("%s carries credentials in the URL; jwtrace does not send them", u.Redacted())}
-	}
-	return u, nil
-}
+// to a loopback host unless allowHTTP (netx.CheckURL, the rules of every
+// URL jwtrace sends a request to).
+func CheckURL(raw string, allowHTTP bool) (*url.URL, error) { return netx.CheckURL(raw, allowHTTP) }
 
-// schemeless recognises a host, host:port or host/path given without a
-// scheme, and returns the URL meant: http:// for a loopback host (as the
-// local authority serves), https:// otherwise.
-func schemeless(raw string) (string, bool) {
-	if raw == "" || strings.Contains(raw, "://") || strings.ContainsAny(raw, " \t\r\n?#@") {
-		return "", false
-	}
-	hostport, _, _ := strings.Cut(raw, "/")
-	host := hostport
-	if h, port, err := net.SplitHostPort(hostport); err == nil {
-		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-			return "", false
-		}
-		host = h
-	}
-	// A host has a dot, or is localhost or an IP address (":" alone, as
-	// in "mailto:x", is a scheme, not a port).
-	if host == "" || (!strings.Contains(host, ".") && !IsLoopback(host) && net.ParseIP(host) == nil) {
-		return "", false
-	}
-	if strings.Contains(hostport, ":") && hostport == host {
-		return "", false
-	}
-	if IsLoopback(host) {
-		return "http://" + raw, true
-	}
-	return "https://" + raw, true
-}
+// IsLoopback, LoopbackDial and CheckRedirect are netx's, for the callers
+// that still name them here (demo/resource).
+func IsLoopback(host string) bool { return netx.IsLoopback(host) }
 
-// urlParseReason is url.Parse's complaint without Go's wrapping (which
-// repeats the URL).
-func urlParseReason(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
-}
-
-// IsLoopback reports whether host names this machine: localhost or a
-// loopback address.
-// Only a literal loopback address or the name localhost counts: names such
-// as x.localhost go to DNS with Go's resolver, and proxies do not skip
-// them. (cmd's dialer also makes sure localhost resolves to loopback.)
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// LoopbackDial dials as d does, except that the name localhost may only
-// reach loopback addresses: jwtrace allows plain http to it, so a resolver
-// answering otherwise must not send that traffic off the machine.
+// LoopbackDial is netx.LoopbackDial.
 func LoopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || !strings.EqualFold(host, "localhost") {
-			return d.DialContext(ctx, network, addr)
-		}
-		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
-		if err != nil {
-			return nil, err
-		}
-		for _, ip := range ips {
-			if ip.IP.IsLoopback() {
-				return d.DialContext(ctx, network, net.JoinHostPort(ip.IP.String(), port))
-			}
-		}
-		return nil, fmt.Errorf("localhost resolves to %v, not to a loopback address; refusing", ips)
-	}
+	return netx.LoopbackDial(d)
 }
 
-// defaultTransport is the transport of a Fetcher without a Client: Go's
-// default, with LoopbackDial. It is made on first use, not at start-up.
-var defaultTransport = sync.OnceValue(func() http.RoundTripper {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = LoopbackDial(&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second})
-	return tr
-})
-
-// CheckRedirect is an http.Client.CheckRedirect that applies CheckURL to
-// every redirect and stops after five.
+// CheckRedirect is netx.CheckRedirect.
 func CheckRedirect(allowHTTP bool) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("stopped after 5 redirects")
-		}
-		if _, err := CheckURL(req.URL.String(), allowHTTP); err != nil {
-			return fmt.Errorf("redirect refused: %w", err)
-		}
-		return nil
-	}
+	return netx.CheckRedirect(allowHTTP)
 }
 
 // get fetches url (or takes it from the cache unless refresh), refusing
@@ -265,11 +156,16 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 	}
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Transport: defaultTransport(), Timeout: DefaultTimeout, CheckRedirect: CheckRedirect(f.AllowHTTP)}
+		client = netx.Default()
+		if f.AllowHTTP {
+			c := *client
+			c.CheckRedirect = netx.CheckRedirect(true)
+			client = &c
+		}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, info, &FetchError{URL: rawURL, Err: cleanNetError(err), Hint: netHint(err)}
+		return nil, info, &FetchError{URL: rawURL, Err: netx.Unwrap(err), Hint: netHint(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified && stale != nil {
@@ -288,7 +184,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, limit int64, refresh b
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, info, &FetchError{URL: rawURL, Err: cleanNetError(err), Hint: netHint(err)}
+		return nil, info, &FetchError{URL: rawURL, Err: netx.Unwrap(err), Hint: netHint(err)}
 	}
 	if int64(len(body)) > limit {
 		return nil, info, &FetchError{URL: rawURL, Err: fmt.Errorf("the response is larger than %d KiB; jwtrace refuses it", limit>>10)}
@@ -323,24 +219,14 @@ func statusError(resp *http.Response) error {
 	return errors.New(msg)
 }
 
-// cleanNetError drops Go's wrapping ("Get \"url\": ...") since the URL is
-// already in the message.
-func cleanNetError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
+// netHint says what to do about a request that got no answer.
 func netHint(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+	switch netx.Classify(err) {
+	case netx.KindTimeout:
 		return "the server did not answer in time; --timeout sets the limit"
-	case strings.Contains(err.Error(), "certificate"):
+	case netx.KindTLS:
 		return "TLS verification failed: --cacert FILE trusts a private CA (--insecure skips verification, never do that in CI)"
-	case strings.Contains(err.Error(), "connection refused"):
+	case netx.KindRefused:
 		return "nothing is listening there; is the authority running?"
 	}
 	return ""

@@ -5,7 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // str decodes a JSON string value.
@@ -48,16 +49,8 @@ func strList(raw json.RawMessage, ok bool) ([]string, bool) {
 	return list, true
 }
 
-func excerpt(raw json.RawMessage) string {
-	if len(raw) > 60 {
-		cut := 57
-		for cut > 0 && !utf8.RuneStart(raw[cut]) {
-			cut--
-		}
-		return string(raw[:cut]) + "..."
-	}
-	return string(raw)
-}
+// excerpt is a claim's JSON text, cut to 60 runes.
+func excerpt(raw json.RawMessage) string { return textsafe.Cut(string(raw), 60) }
 
 func quoteList(names []string) string {
 	q := make([]string, len(names))

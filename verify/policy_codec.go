@@ -8,6 +8,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // The YAML decoding is goccy/go-yaml's node form (the chain file's
@@ -57,7 +59,7 @@ func (l *Strings) UnmarshalYAML(node ast.Node) error {
 	}
 	var many []string
 	if err := yaml.NodeToValue(node, &many); err != nil {
-		return positioned(node, "want a string or a list of strings, not "+clip(node.String()))
+		return positioned(node, "want a string or a list of strings, not "+textsafe.Cut(node.String(), 40))
 	}
 	if many == nil {
 		many = Strings{}
@@ -90,11 +92,4 @@ func positioned(node ast.Node, msg string) error {
 		return fmt.Errorf("[%d:%d] %s", tk.Position.Line, tk.Position.Column, msg)
 	}
 	return errors.New(msg)
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

@@ -2,10 +2,10 @@ package verify
 
 import (
 	"encoding/json"
-	"errors"
-	"math"
 	"strconv"
 	"time"
+
+	"github.com/jwtrace/jwtrace/decode"
 )
 
 // timeRule is one of the time checks. The three differ only in data:
@@ -54,7 +54,7 @@ func (v *Verifier) checkTimes(tok *token, at time.Time) []Check {
 		var sec int64
 		var err error
 		if present {
-			sec, err = NumericDate(raw)
+			sec, err = numericDate(raw)
 		}
 		switch {
 		case !present && tr.absentFails && v.Rules.AllowNoExp:
@@ -87,30 +87,17 @@ func (v *Verifier) timeParams(sec, now int64) Params {
 	return p
 }
 
-// MaxNumericDate bounds the times jwtrace computes with: past the year
-// four million, beyond any real time (even one in milliseconds by
-// mistake), and far from overflowing int64 arithmetic. It is decode's
-// bound (decode/times.go, maxSeconds).
-const MaxNumericDate = 1 << 47
+// MaxNumericDate bounds the times jwtrace computes with (decode's bound,
+// decode.MaxNumericDate).
+const MaxNumericDate = decode.MaxNumericDate
 
-// errNotNumericDate is NumericDate's error.
-var errNotNumericDate = errors.New("not a NumericDate (seconds since 1970 as a JSON number)")
-
-// NumericDate reads a JSON NumericDate (RFC 7519 §2: seconds since 1970,
-// integer or fraction) as whole seconds, rounded down as decode rounds
-// (decode/times.go, numericDate), and clamped to ±MaxNumericDate. A value
-// that is not a number, or one past float64's range, is an error.
-func NumericDate(raw json.RawMessage) (int64, error) {
-	s := string(raw)
-	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
-		return 0, errNotNumericDate
+// numericDate reads a time claim as decode does (decode.NumericDate:
+// rounded down, clamped to ±MaxNumericDate). What is not a number, or a
+// number past float64's range, fails: verify does not take it for a time.
+func numericDate(raw json.RawMessage) (int64, error) {
+	sec, _, err := decode.NumericDate(raw)
+	if err != nil {
+		return 0, err
 	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return min(max(i, -MaxNumericDate), MaxNumericDate), nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
-		return 0, errNotNumericDate
-	}
-	return int64(math.Floor(min(max(f, -MaxNumericDate), MaxNumericDate))), nil
+	return sec, nil
 }

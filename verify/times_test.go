@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// NumericDate reads a time as decode does: a fraction rounds down (also
+// numericDate reads a time as decode does: a fraction rounds down (also
 // below zero), a far time is clamped, and what is not a number fails.
 func TestNumericDate(t *testing.T) {
 	for _, c := range []struct {
@@ -24,9 +24,9 @@ func TestNumericDate(t *testing.T) {
 		{`"1795777331"`, 0, false},
 		{"null", 0, false},
 	} {
-		got, err := NumericDate(json.RawMessage(c.raw))
+		got, err := numericDate(json.RawMessage(c.raw))
 		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("NumericDate(%s) = %d, %v; want %d, ok %v", c.raw, got, err, c.want, c.ok)
+			t.Errorf("numericDate(%s) = %d, %v; want %d, ok %v", c.raw, got, err, c.want, c.ok)
 		}
 	}
 }

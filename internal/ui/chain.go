@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/jwtrace/jwtrace/chain"
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // ChainView is what the chain report's first line says about the token.
@@ -221,12 +222,10 @@ func wrapSpans(spans []span, width int) []string {
 // shortMiddle cuts s to width cells, keeping its start and end around
 // "…" (a URL's host and its last path segment both matter).
 func shortMiddle(s string, width int) string {
-	r := []rune(s)
-	if len(r) <= width || width < 3 {
+	if width < 3 {
 		return s
 	}
-	half := (width - 1) / 2
-	return string(r[:half]) + "…" + string(r[len(r)-(width-1-half):])
+	return textsafe.Middle(s, width)
 }
 
 // row writes one fitted row: each cell wrapped in its own column, the
@@ -269,7 +268,7 @@ func (t *ChainTable) row(b *strings.Builder, num string, svc, status, elapsed, s
 // service is the hop's name (in a column of its own width) and its method
 // and URL.
 func (t *ChainTable) service(h *chain.Hop) string {
-	s := Safe(h.Method + " " + shortURL(h.URL))
+	s := Safe(h.Method + " " + textsafe.Middle(h.URL, maxURLWidth))
 	if t.nameWidth > 0 {
 		s = pad(Safe(h.Name), t.nameWidth) + "  " + s
 	}
@@ -486,15 +485,6 @@ func ShortLatency(ms float64) string {
 // the middle (the JSON has it whole), so one long URL does not push every
 // row past the terminal's width.
 const maxURLWidth = 60
-
-func shortURL(u string) string {
-	r := []rune(u)
-	if len(r) <= maxURLWidth {
-		return u
-	}
-	half := (maxURLWidth - 1) / 2
-	return string(r[:half]) + "…" + string(r[len(r)-(maxURLWidth-1-half):])
-}
 
 // StderrIsTerminal reports whether ErrOut is a terminal. A writer with an
 // IsTerminal method (a test's) answers for itself.
