@@ -17,6 +17,7 @@ import (
 // the DevTools protocol): the forms work under the pages' CSP, and the
 // redirect back to a loopback client is followed.
 func TestThePagesInABrowser(t *testing.T) {
+	t.Parallel()
 	srv := authoritytest.Start(t) // stopped after the browser
 	b := authoritytest.StartBrowser(t)
 	client := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -15,7 +15,8 @@ import (
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
-func newAuthorityCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+func newAuthorityCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
 	cmd := &cobra.Command{
 		Use:   "authority",
 		Short: "Run a local OpenID Connect authority, so everything works offline",
@@ -210,11 +211,11 @@ func (opts *authorityServeOptions) config() (authority.Config, error) {
 			return cfg, &usageError{fmt.Errorf("--user %q: give SUB[,CLAIM=VALUE...]", u)}
 		}
 		for _, p := range parts[1:] {
-			name, v, err := parseAssignment(p)
-			if err != nil || v == nil {
+			a, err := authority.ParseAssignment(p)
+			if err != nil || a.Remove {
 				return cfg, &usageError{fmt.Errorf("--user %q: %q is not CLAIM=VALUE or CLAIM:=JSON", u, p)}
 			}
-			user.Claims[name] = v
+			user.Claims[a.Name] = a.Value
 		}
 		cfg.Users = append(cfg.Users, user)
 	}

@@ -50,6 +50,9 @@ func TestChainShowsTheHopInFlight(t *testing.T) {
 	t.Parallel()
 	slow := slowService(t, 1200*time.Millisecond)
 	fast := slowService(t, 0)
+	// In flight past the line's 300ms delay, enough to show it where it
+	// would be shown.
+	slowish := slowService(t, 450*time.Millisecond)
 	env := []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir(), "JWTRACE_TOKEN=opaque-token-123"}
 	run := func(errOut interface {
 		Write([]byte) (int, error)
@@ -69,10 +72,10 @@ func TestChainShowsTheHopInFlight(t *testing.T) {
 	if strings.Contains(errOut, "→ 2/2") || strings.Contains(out, "→") {
 		t.Errorf("a fast hop's line, or a line on stdout:\nstderr %q\nstdout %s", errOut, out)
 	}
-	if _, errOut := run(&syncbufString{}, slow+"/a"); strings.Contains(errOut, "→") {
+	if _, errOut := run(&syncbufString{}, slowish+"/a"); strings.Contains(errOut, "→") {
 		t.Errorf("piped stderr: %q", errOut)
 	}
-	if _, errOut := run(&ttyBuffer{}, "--json", slow+"/a"); strings.Contains(errOut, "→") {
+	if _, errOut := run(&ttyBuffer{}, "--json", slowish+"/a"); strings.Contains(errOut, "→") {
 		t.Errorf("--json: %q", errOut)
 	}
 }

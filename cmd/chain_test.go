@@ -13,7 +13,8 @@ import (
 
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 	"github.com/jwtrace/jwtrace/chain"
-	"github.com/jwtrace/jwtrace/internal/resource"
+	"github.com/jwtrace/jwtrace/demo"
+	"github.com/jwtrace/jwtrace/demo/resource"
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
@@ -32,7 +33,7 @@ func newChainWorld(t *testing.T) *chainWorld {
 	w := &chainWorld{authority: a.URL}
 	w.token = a.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scope": "workouts.read"})
 	start := func(name, aud, downstream string) string {
-		srv, err := resource.Start(resource.Config{Name: name, Issuer: a.Issuer, Audience: aud, Downstream: downstream})
+		srv, err := resource.Start(resource.Config{Name: name, Policy: demo.ServicePolicy(a.Issuer, aud), Downstream: downstream})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -130,7 +130,8 @@ type configOptions struct {
 	json    bool
 }
 
-func newConfigCmd(s *ui.Streams, profile *string) *cobra.Command {
+func newConfigCmd(d *Deps, profile *string) *cobra.Command {
+	s := d.Streams
 	opts := &configOptions{streams: s, profile: profile}
 	cmd := &cobra.Command{
 		Use:   "config",

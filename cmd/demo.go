@@ -18,21 +18,19 @@ import (
 
 	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/demo"
-	"github.com/jwtrace/jwtrace/internal/resource"
+	"github.com/jwtrace/jwtrace/demo/resource"
 	"github.com/jwtrace/jwtrace/internal/ui"
-	"github.com/jwtrace/jwtrace/verify"
 )
 
 type demoOptions struct {
-	streams     *ui.Streams
-	now         func() time.Time
+	deps        *Deps
 	keepRunning bool
 	json        bool
 	verbose     bool
 }
 
-func newDemoCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
-	opts := &demoOptions{streams: s, now: now}
+func newDemoCmd(d *Deps) *cobra.Command {
+	opts := &demoOptions{deps: d}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Show everything jwtrace does, offline, in a few seconds",
@@ -99,13 +97,8 @@ type demoJSON struct {
 	Chain     *chain.Report `json:"chain"`
 }
 
-// The story's commands, as a user would type them.
-func demoLoginArgs(w *demo.World) []string {
-	return []string{"login", "--no-browser", "--authority", w.Authority, "--client-id", demo.ClientID, "--scope", demo.Scope, "--audience", demo.Audience}
-}
-
 func runDemo(ctx context.Context, opts *demoOptions) error {
-	s := opts.streams
+	s := opts.deps.Streams
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -136,10 +129,8 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	// Keep the user's token and discovery caches out of it.
 	sub.Env = append(append([]string(nil), s.Env...), "JWTRACE_CACHE_DIR="+filepath.Join(w.Dir, "cache"))
 	p := s.Printer(out)
-	shell := func(args ...string) string { return "jwtrace " + shellJoin(args) }
-	exec := func(args ...string) int { return Run(ctx, &sub, args, opts.now) }
 
-	const total = 4
+	story := w.Story()
 	var steps []demoStep
 	p.Para("jwtrace demo: a local authority and four services, on this machine only.")
 	p.Para("")
@@ -156,51 +147,41 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	}
 	p.Table(rows)
 
-	// 1. Log in.
-	loginArgs := demoLoginArgs(w)
-	p.Step(1, total, "Log in with the device flow (approved by the authority as "+demo.User+")")
-	p.Command("export TOKEN=$(" + shell(loginArgs...) + ")")
-	var tokenOut bytes.Buffer
-	loginStreams := sub
-	loginStreams.Out = &tokenOut
-	code := Run(ctx, &loginStreams, loginArgs, opts.now)
-	token := strings.TrimSpace(tokenOut.String())
-	steps = append(steps, demoStep{Name: "login", Command: "export TOKEN=$(" + shell(loginArgs...) + ")", Exit: code, OK: code == ExitOK && token != ""})
-	if code != ExitOK {
-		return demoResult(ctx, s, opts, w, steps, nil)
+	// Each step runs its printed command line, split and expanded as a
+	// shell would, through RunWith: what the demo prints is what runs.
+	vars := map[string]string{}
+	var rep *chain.Report
+	for i, st := range story {
+		p.Step(i+1, len(story), st.Title)
+		if st.ShowFile != "" {
+			p.Dim("# " + st.ShowFile)
+			for _, l := range strings.Split(strings.TrimRight(fileText(st.ShowFile), "\n"), "\n") {
+				p.Dim("  " + l)
+			}
+		}
+		p.Command(st.Printed())
+		code, captured, stepRep, err := runStep(ctx, opts.deps, &sub, st, vars)
+		if err != nil {
+			return err
+		}
+		step := demoStep{Name: st.Name, Command: st.Printed(), Exit: code, ExpectedExit: st.ExpectExit, OK: code == st.ExpectExit}
+		if st.Capture != "" {
+			vars[st.Capture] = captured
+			step.OK = step.OK && captured != ""
+		}
+		if st.ExpectHops != nil {
+			rep = stepRep
+			ok, detail := st.CheckChain(rep)
+			step.OK, step.Detail = step.OK && ok, detail
+		}
+		steps = append(steps, step)
+		if st.Capture != "" && !step.OK {
+			// Without the token, the rest of the story cannot run.
+			return demoResult(ctx, s, opts, w, steps, nil)
+		}
 	}
-
-	// 2. Decode.
-	p.Step(2, total, "Decode it: header, claims, readable times, what looks wrong")
-	p.Command(`jwtrace decode "$TOKEN"`)
-	code = exec("decode", token)
-	steps = append(steps, demoStep{Name: "decode", Command: `jwtrace decode "$TOKEN"`, Exit: code, OK: code == ExitOK})
-
-	// 3. Verify.
-	verifyArgs := []string{"verify", "--authority", w.Authority, "--audience", demo.Audience}
-	p.Step(3, total, "Verify it against the authority's keys, with explicit rules")
-	p.Command(shell(verifyArgs...) + ` "$TOKEN"`)
-	code = exec(append(verifyArgs, token)...)
-	steps = append(steps, demoStep{Name: "verify", Command: shell(verifyArgs...) + ` "$TOKEN"`, Exit: code, OK: code == ExitOK})
-
-	// 4. Chain.
-	p.Step(4, total, "Send it from service to service, each with its declared rules")
-	p.Dim("# " + w.ChainFile)
-	for _, l := range strings.Split(strings.TrimRight(chainFileText(w), "\n"), "\n") {
-		p.Dim("  " + l)
-	}
-	chainLine := shell("chain", "--token-env", "TOKEN", "--file", w.ChainFile)
-	p.Command(chainLine)
-	chainStreams := sub
-	chainStreams.Env = append(append([]string(nil), sub.Env...), "TOKEN="+token)
-	copts := &chainOptions{streams: &chainStreams, now: opts.now, file: w.ChainFile, tokenEnv: "TOKEN", timeout: verify.DefaultTimeout}
-	rep, err := chainReport(ctx, copts, nil)
-	code = exitCode(err)
-	step := demoStep{Name: "chain", Command: chainLine, Exit: code, ExpectedExit: ExitRejected}
-	step.OK, step.Detail = chainAsScripted(rep)
-	step.OK = step.OK && code == ExitRejected
-	steps = append(steps, step)
-	if step.OK {
+	token := vars["TOKEN"]
+	if steps[len(steps)-1].OK {
 		p.Para("")
 		if d := downstreamAnswer(ctx, w, token); d != "" {
 			p.Para(d)
@@ -260,31 +241,38 @@ func downstreamAnswer(ctx context.Context, w *demo.World, token string) string {
 	return fmt.Sprintf("workouts passed the same token on to %s, which answered %d%s.", svc.Calls, r.Downstream.Status, ui.Safe(who))
 }
 
-// chainAsScripted checks the chain went as the story says: workouts and
-// workout-log accepted, billing rejected as predicted, and reports
-// accepted against its declared rules, all for the audience.
-func chainAsScripted(rep *chain.Report) (bool, string) {
-	if rep == nil || len(rep.Hops) != 4 {
-		return false, "the chain did not run"
-	}
-	want := []struct {
-		verdict chain.Verdict
-		agrees  bool
-	}{{chain.Accepted, true}, {chain.Accepted, true}, {chain.Rejected, true}, {chain.Accepted, false}}
-	for i, h := range rep.Hops {
-		if h.Verdict != want[i].verdict {
-			return false, fmt.Sprintf("hop %d (%s): %s, want %s", h.Index, h.Name, h.Verdict, want[i].verdict)
+// runStep runs a step's command line as a shell would: its words split
+// and its $VARIABLES expanded from the story's (vars) and the streams'
+// environment, the step's Env exported to it, and, when the step captures
+// its output, its stdout read into the variable. It returns the exit
+// status, the captured output, and the chain report of a chain command.
+func runStep(ctx context.Context, d *Deps, s *ui.Streams, st demo.Step, vars map[string]string) (int, string, *chain.Report, error) {
+	lookup := func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
 		}
-		if h.Agrees == nil || *h.Agrees != want[i].agrees {
-			return false, fmt.Sprintf("hop %d (%s): the prediction and the server do not compare as scripted", h.Index, h.Name)
-		}
+		return s.LookupEnv(name)
 	}
-	for _, i := range []int{2, 3} {
-		if c := rep.Hops[i].Cause; c == nil || c.Claim != "aud" {
-			return false, fmt.Sprintf("hop %d (%s): the cause is not the audience", i+1, rep.Hops[i].Name)
-		}
+	words, err := demo.Words(st.Command, lookup)
+	if err != nil || len(words) == 0 || words[0] != "jwtrace" {
+		return 0, "", nil, fmt.Errorf("demo: the %s step's command %q is not one jwtrace command: %v", st.Name, st.Command, err)
 	}
-	return true, ""
+	sub := *s
+	sub.Env = append([]string(nil), s.Env...)
+	for _, name := range st.Env {
+		v, _ := lookup(name)
+		sub.Env = append(sub.Env, name+"="+v)
+	}
+	var captured bytes.Buffer
+	if st.Capture != "" {
+		sub.Out = &captured
+	}
+	var rep *chain.Report
+	inner := *d
+	inner.Streams = &sub
+	inner.chainReport = func(r *chain.Report) { rep = r }
+	code := RunWith(ctx, inner, words[1:])
+	return code, strings.TrimSpace(captured.String()), rep, nil
 }
 
 // demoResult ends the demo: the JSON, the servers left running with
@@ -345,7 +333,7 @@ func keepRunning(ctx context.Context, s *ui.Streams, w *demo.World) {
 	p.Para("Paste these in another shell (the chain file is removed at exit):")
 	p.Paste(
 		"export "+strings.Join(w.Env(), " "),
-		"export TOKEN=$(jwtrace "+shellJoin(demoLoginArgs(w))+")",
+		"export TOKEN=$("+demo.LoginCommand(w.Authority)+")",
 		"jwtrace chain --token-env TOKEN --file "+w.ChainFile,
 		"jwtrace chain --token-env TOKEN --file testdata/chains/workouts.yaml   # in a clone of jwtrace",
 		`curl -i -H "Authorization: Bearer $TOKEN" `+w.Service("billing").Endpoint(),
@@ -371,25 +359,10 @@ func notOnPath(s *ui.Streams) string {
 	return "jwtrace is not on your PATH, so these commands will not run yet: in a clone of jwtrace, `go install .` puts it in $(go env GOPATH)/bin."
 }
 
-func chainFileText(w *demo.World) string {
-	b, err := os.ReadFile(w.ChainFile)
+func fileText(name string) string {
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return ""
 	}
 	return string(b)
-}
-
-// shellJoin quotes arguments for a POSIX shell where needed.
-func shellJoin(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
-		}) < 0 {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
 }

@@ -3,14 +3,18 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jwtrace/jwtrace/demo"
 	"github.com/jwtrace/jwtrace/internal/ui"
 
 	"github.com/jwtrace/jwtrace/internal/syncbuf"
@@ -242,5 +246,60 @@ func TestDemoSaysWhenJwtraceIsNotOnPath(t *testing.T) {
 	}
 	if hint := notOnPath(&ui.Streams{Env: []string{"PATH=/nonexistent" + string(os.PathListSeparator) + dir}}); hint != "" {
 		t.Errorf("a hint though jwtrace is on PATH: %q", hint)
+	}
+}
+
+// Each step of the demo's story is one jwtrace command, read the way the
+// README's examples are (shellWords after the shell's expansion), whose
+// flags the command parses: the demo runs exactly what it prints.
+func TestDemoStoryIsCommands(t *testing.T) {
+	t.Parallel()
+	w := &demo.World{Authority: "http://127.0.0.1:1", ChainFile: "/tmp/jwtrace-demo-1/chain.yaml"}
+	vars := map[string]string{"TOKEN": "eyJhbGciOiJub25lIn0.e30."}
+	lookup := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
+	for _, st := range w.Story() {
+		words, err := demo.Words(st.Command, lookup)
+		if err != nil {
+			t.Fatalf("%s: %v", st.Name, err)
+		}
+		readme, err := shellWords(os.Expand(st.Command, func(n string) string { return vars[n] }))
+		if err != nil || !slices.Equal(words, readme) {
+			t.Errorf("%s: demo.Words %q, the README tests read %q (%v)", st.Name, words, readme, err)
+		}
+		s := &ui.Streams{Env: []string{"TERM=dumb"}, Out: io.Discard, ErrOut: io.Discard, In: strings.NewReader("")}
+		d := testDeps(t, s, time.Now)
+		root := newRoot(d.withDefaults(), new(bool))
+		c, rest, err := root.Find(words[1:])
+		if err != nil || c.Name() != st.Name {
+			t.Errorf("%s: %q runs %v (%v)", st.Name, st.Command, c.CommandPath(), err)
+			continue
+		}
+		if err := c.ParseFlags(rest); err != nil {
+			t.Errorf("%s: %q: %v", st.Name, st.Command, err)
+		}
+	}
+}
+
+// The demo's steps run on the demo's own Deps: its login polls with the
+// run's poll sleeper and its clock (not a second, real, timer).
+func TestDemoStepsUseItsDeps(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	s := &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Out: &out, ErrOut: io.Discard, In: strings.NewReader("")}
+	d := testDeps(t, s, time.Now)
+	var slept, clock atomic.Int32
+	d.PollSleep = func(ctx context.Context, dur time.Duration) error {
+		slept.Add(1)
+		return fastPoll(ctx, dur)
+	}
+	d.Now = func() time.Time { clock.Add(1); return time.Now() }
+	if code := RunWith(context.Background(), d, []string{"demo"}); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	if slept.Load() == 0 {
+		t.Error("the demo's login did not poll with the run's PollSleep")
+	}
+	if clock.Load() == 0 {
+		t.Error("the demo's steps did not read the run's clock")
 	}
 }

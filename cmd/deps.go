@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkg/browser"
 
+	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
@@ -28,6 +29,10 @@ type Deps struct {
 	OpenBrowser func(url string) error
 	// PollSleep is the device poll loop's wait (nil: a timer).
 	PollSleep func(ctx context.Context, d time.Duration) error
+
+	// chainReport, when set, gets the report of a chain command (the
+	// demo's chain step reads it for --json and its verdict).
+	chainReport func(*chain.Report)
 }
 
 // withDefaults fills in what d leaves out.

@@ -42,7 +42,8 @@ type mintOptions struct {
 	changed func(name string) bool
 }
 
-func newMintCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
+func newMintCmd(d *Deps) *cobra.Command {
+	s, now := d.Streams, d.Now
 	opts := &mintOptions{streams: s, now: now}
 	cmd := &cobra.Command{
 		Use:   "mint",
@@ -112,81 +113,45 @@ func runMint(opts *mintOptions) error {
 		return &usageError{errors.New("--state picks the authority's key; it does not go with --key or --secret")}
 	}
 
-	// Claims: the file, then the flags, then --claim.
-	claims := map[string]any{}
+	// The spec: the file's claims, the flags, then --claim and --header.
+	spec := &authority.MintSpec{Subject: opts.sub, Audience: opts.aud, Scope: opts.scope, KID: opts.kid}
 	if opts.claimsFile != "" {
 		c, err := readClaimsFile(opts.claimsFile, s.In)
 		if err != nil {
 			return &usageError{fmt.Errorf("--claims-file: %w", err)}
 		}
-		claims = c
+		spec.Claims = c
 	}
-	times := map[string]time.Time{}
-	for _, name := range []string{"iat", "exp", "nbf"} {
-		spec := map[string]string{"iat": opts.iat, "exp": opts.exp, "nbf": opts.nbf}[name]
-		t, set, err := parseMintTime(spec, now)
+	for _, tf := range []struct {
+		name string
+		dst  **authority.MintTime
+	}{{"iat", &spec.IssuedAt}, {"exp", &spec.Expires}, {"nbf", &spec.NotBefore}} {
+		t, err := parseMintTime(map[string]string{"iat": opts.iat, "exp": opts.exp, "nbf": opts.nbf}[tf.name])
 		if err != nil {
-			return &usageError{fmt.Errorf("--%s: %w", name, err)}
+			return &usageError{fmt.Errorf("--%s: %w", tf.name, err)}
 		}
-		if _, inFile := claims[name]; inFile && !opts.changed(name) {
-			continue // the file's value beats the default
-		}
-		if set {
-			times[name] = t
-		} else {
-			delete(claims, name)
+		if opts.changed(tf.name) {
+			*tf.dst = t
 		}
 	}
-	// "--exp -5m" asks for a token that expired 5 minutes ago, issued at
-	// some time before that: with the default iat (now) it would expire
-	// before it was issued, which decode flags and no issuer does. Keep the
-	// default lifetime instead: iat an hour before exp.
-	if exp, ok := times["exp"]; ok && !opts.changed("iat") {
-		if iat, ok := times["iat"]; ok && exp.Before(iat) {
-			times["iat"] = exp.Add(-time.Hour)
-		}
-	}
-	for name, t := range times {
-		claims[name] = t.Unix()
-	}
-	if opts.sub != "" {
-		claims["sub"] = opts.sub
-	}
-	switch len(opts.aud) {
-	case 0:
-	case 1:
-		claims["aud"] = opts.aud[0]
-	default:
-		claims["aud"] = opts.aud
-	}
-	if len(opts.scope) > 0 {
-		claims["scope"] = strings.Join(opts.scope, " ")
+	if opts.issSet {
+		spec.Issuer = &opts.iss
 	}
 
 	key, fromAuthority, err := opts.signingKey(now)
 	if err != nil {
 		return err
 	}
-	switch {
-	case opts.issSet && opts.iss != "":
-		claims["iss"] = opts.iss
-	case opts.issSet:
-	case fromAuthority:
-		if _, ok := claims["iss"]; !ok {
-			claims["iss"] = defaultMintIssuer
-		}
+	if fromAuthority {
+		spec.DefaultIssuer = defaultMintIssuer
 	}
-	if err := applyAssignments(claims, opts.claims, "--claim", false); err != nil {
+	if spec.ClaimEdits, err = parseAssignments(opts.claims, "--claim"); err != nil {
 		return err
 	}
-	header := map[string]any{"typ": "JWT"}
-	if opts.kid != "" {
-		header["kid"] = opts.kid
-	}
-	// Sign takes nil as "remove" for the header fields it adds (alg, kid).
-	if err := applyAssignments(header, opts.headers, "--header", true); err != nil {
+	if spec.HeaderEdits, err = parseAssignments(opts.headers, "--header"); err != nil {
 		return err
 	}
+	header, claims := spec.Build(now)
 	tok, err := authority.Sign(key, header, claims)
 	if err != nil {
 		return &usageError{err}
@@ -293,18 +258,18 @@ func containsString(list []string, s string) bool {
 }
 
 // parseMintTime reads a time flag: a duration from now (with a d suffix
-// for days), a time, or none (set is then false).
-func parseMintTime(spec string, now time.Time) (t time.Time, set bool, err error) {
+// for days), a time, or none.
+func parseMintTime(spec string) (*authority.MintTime, error) {
 	if spec == "none" || spec == "" {
-		return time.Time{}, false, nil
+		return authority.MintOmit(), nil
 	}
 	if d, err := parseDays(spec); err == nil {
-		return now.Add(d), true, nil
+		return authority.MintIn(d), nil
 	}
 	if t, err := parseTimeFlag(spec); err == nil {
-		return t, true, nil
+		return authority.MintAt(t), nil
 	}
-	return time.Time{}, false, fmt.Errorf("%q is not a duration (5m, -1h, 90d), a time (RFC 3339, YYYY-MM-DD, Unix seconds) or none", spec)
+	return nil, fmt.Errorf("%q is not a duration (5m, -1h, 90d), a time (RFC 3339, YYYY-MM-DD, Unix seconds) or none", spec)
 }
 
 // parseDays is time.ParseDuration that also takes a whole number of days
@@ -320,53 +285,17 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// parseAssignment reads NAME=VALUE (a string) or NAME:=JSON. A nil value
-// with no error means -NAME (remove).
-func parseAssignment(a string) (string, any, error) {
-	if name, ok := strings.CutPrefix(a, "-"); ok && name != "" && !strings.ContainsAny(name, "=") {
-		return name, nil, nil
-	}
-	i := strings.IndexByte(a, '=')
-	if i <= 0 {
-		return "", nil, fmt.Errorf("%q: use NAME=VALUE, NAME:=JSON or -NAME", a)
-	}
-	if a[i-1] == ':' {
-		name := a[:i-1]
-		if name == "" {
-			return "", nil, fmt.Errorf("%q: no name before :=", a)
-		}
-		d := json.NewDecoder(strings.NewReader(a[i+1:]))
-		d.UseNumber()
-		var v any
-		if err := d.Decode(&v); err != nil {
-			return "", nil, fmt.Errorf("%q: the value after := is not JSON: %v", a, err)
-		}
-		if d.More() {
-			return "", nil, fmt.Errorf("%q: the value after := holds more than one JSON value", a)
-		}
-		if v == nil {
-			return name, json.RawMessage("null"), nil
-		}
-		return name, v, nil
-	}
-	return a[:i], a[i+1:], nil
-}
-
-// applyAssignments applies --claim or --header values to m. A removal
-// deletes the entry, or sets it to nil when nilRemoves.
-func applyAssignments(m map[string]any, specs []string, flag string, nilRemoves bool) error {
+// parseAssignments reads the --claim or --header values.
+func parseAssignments(specs []string, flag string) ([]authority.Assignment, error) {
+	var out []authority.Assignment
 	for _, spec := range specs {
-		name, v, err := parseAssignment(spec)
+		a, err := authority.ParseAssignment(spec)
 		if err != nil {
-			return &usageError{fmt.Errorf("%s %w", flag, err)}
+			return nil, &usageError{fmt.Errorf("%s %w", flag, err)}
 		}
-		if v == nil && !nilRemoves {
-			delete(m, name)
-		} else {
-			m[name] = v
-		}
+		out = append(out, a)
 	}
-	return nil
+	return out, nil
 }
 
 // readClaimsFile reads a JSON object of claims (numbers kept exact).

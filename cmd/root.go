@@ -74,7 +74,7 @@ func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
 // newRoot builds the command tree on d; *started becomes true when a
 // command begins to run (after cobra has parsed its flags and arguments).
 func newRoot(d *Deps, started *bool) *cobra.Command {
-	s, now := d.Streams, d.Now
+	s := d.Streams
 	root := &cobra.Command{
 		Use:   "jwtrace",
 		Short: "Inspect and debug JWT bearer tokens as they travel between services",
@@ -119,19 +119,19 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		return &usageError{err}
 	})
 	root.AddCommand(
-		newDecodeCmd(s, now),
-		newVerifyCmd(s, now),
-		newChainCmd(s, now),
-		newDemoCmd(s, now),
+		newDecodeCmd(d),
+		newVerifyCmd(d),
+		newChainCmd(d),
+		newDemoCmd(d),
 		newLoginCmd(d),
 		newLogoutCmd(d),
 		newTokenCmd(d),
-		newIntrospectCmd(s, now),
-		newUserinfoCmd(s, now),
-		newAuthorityCmd(s, now),
-		newMintCmd(s, now),
-		newVersionCmd(s),
-		newConfigCmd(s, &profile),
+		newIntrospectCmd(d),
+		newUserinfoCmd(d),
+		newAuthorityCmd(d),
+		newMintCmd(d),
+		newVersionCmd(d),
+		newConfigCmd(d, &profile),
 	)
 	addCompletionExamples(root)
 	return root

@@ -19,7 +19,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/jwtrace/jwtrace/authority"
-	"github.com/jwtrace/jwtrace/internal/resource"
+	"github.com/jwtrace/jwtrace/demo"
+	"github.com/jwtrace/jwtrace/demo/resource"
 )
 
 // TestMain lets testscript run "jwtrace" as cmd.Main in a child process of
@@ -196,7 +197,7 @@ func startServices(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("services: run authority first")
 	}
 	start := func(env, name, aud, downstream string) string {
-		srv, err := resource.Start(resource.Config{Name: name, Issuer: iss, Audience: aud, Downstream: downstream})
+		srv, err := resource.Start(resource.Config{Name: name, Policy: demo.ServicePolicy(iss, aud), Downstream: downstream})
 		ts.Check(err)
 		ts.Defer(func() { srv.Close() })
 		ts.Setenv(env, srv.URL)

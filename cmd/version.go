@@ -9,7 +9,8 @@ import (
 	"github.com/jwtrace/jwtrace/internal/version"
 )
 
-func newVersionCmd(s *ui.Streams) *cobra.Command {
+func newVersionCmd(d *Deps) *cobra.Command {
+	s := d.Streams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "version",

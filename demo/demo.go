@@ -24,7 +24,8 @@ import (
 	"time"
 
 	"github.com/jwtrace/jwtrace/authority"
-	"github.com/jwtrace/jwtrace/internal/resource"
+	"github.com/jwtrace/jwtrace/demo/resource"
+	"github.com/jwtrace/jwtrace/verify"
 )
 
 // The demo's names.
@@ -39,6 +40,12 @@ const (
 	// ReportsAudience is what reports declares (and should demand).
 	ReportsAudience = "api://reports"
 )
+
+// ServicePolicy is the policy a demo service enforces: tokens of the
+// authority (its keys from the authority's discovery) for aud.
+func ServicePolicy(authority, aud string) verify.Policy {
+	return verify.Policy{Authority: verify.Some(authority), Issuer: verify.List(authority), Audience: verify.List(aud)}
+}
 
 // World is the running authority and services.
 type World struct {
@@ -115,7 +122,7 @@ func Start(opts Options) (*World, error) {
 	go func() { w.done <- a.Serve(ctx, ln) }()
 
 	start := func(name, env, aud, declared, path, downstream, calls string) error {
-		srv, err := resource.Start(resource.Config{Name: name, Issuer: w.Authority, Audience: aud, Downstream: downstream, Log: logw})
+		srv, err := resource.Start(resource.Config{Name: name, Policy: ServicePolicy(w.Authority, aud), Downstream: downstream, Log: logw})
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", name, err)
 		}

@@ -17,7 +17,18 @@ import (
 	"github.com/jwtrace/jwtrace/authority/authoritytest"
 
 	"github.com/jwtrace/jwtrace/internal/syncbuf"
+	"github.com/jwtrace/jwtrace/verify"
 )
+
+// pol is the policy of a service that accepts tokens of iss for aud with
+// the scopes.
+func pol(iss, aud string, scopes ...string) verify.Policy {
+	p := verify.Policy{Issuer: verify.List(iss), Audience: verify.List(aud)}
+	if len(scopes) > 0 {
+		p.Scopes = verify.List(scopes...)
+	}
+	return p
+}
 
 func start(t *testing.T, cfg Config) *Server {
 	t.Helper()
@@ -90,7 +101,7 @@ func equal(a, b []string) bool {
 func TestAcceptsAValidToken(t *testing.T) {
 	auth := authoritytest.Start(t)
 	log := &syncbuf.Buffer{}
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Scopes: []string{"workouts.read"}, Log: log})
+	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts", "workouts.read"), Log: log})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": []string{"api://workouts", "api://other"}, "scope": "openid workouts.read"})
 
 	r := call(t, srv.URL+"/workouts", bearer(tok))
@@ -114,7 +125,7 @@ func TestAcceptsAValidToken(t *testing.T) {
 func TestNoTokenIsAChallengeWithoutError(t *testing.T) {
 	// The issuer does not answer: a request without a token must not need
 	// the keys.
-	srv := start(t, Config{Name: "workouts", Issuer: "http://127.0.0.1:1", Audience: "api://workouts"})
+	srv := start(t, Config{Name: "workouts", Policy: pol("http://127.0.0.1:1", "api://workouts")})
 	for _, auth := range [][]string{nil, {"Basic YWxpY2U6c2VjcmV0"}, {"Bearertoken"}} {
 		r := call(t, srv.URL, auth...)
 		if r.status != 401 || r.challenge != `Bearer realm="workouts"` {
@@ -127,7 +138,7 @@ func TestNoTokenIsAChallengeWithoutError(t *testing.T) {
 }
 
 func TestMalformedRequestsAreInvalidRequest(t *testing.T) {
-	srv := start(t, Config{Name: "workouts", Issuer: "http://127.0.0.1:1", Audience: "api://workouts"})
+	srv := start(t, Config{Name: "workouts", Policy: pol("http://127.0.0.1:1", "api://workouts")})
 	for name, c := range map[string]struct {
 		url  string
 		auth []string
@@ -149,7 +160,7 @@ func TestInvalidTokens(t *testing.T) {
 	auth := authoritytest.Start(t)
 	other := authoritytest.Start(t) // another authority's key, same kid format
 	now := time.Now()
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts",
+	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"),
 		Now: func() time.Time { return now }})
 	good := map[string]any{"sub": "alice", "aud": "api://workouts"}
 	with := func(k string, v any) map[string]any {
@@ -218,16 +229,39 @@ func parts(t *testing.T, tok string) (h, p, s string) {
 func TestLeewayAcceptsSkew(t *testing.T) {
 	auth := authoritytest.Start(t)
 	late := time.Now().Add(time.Hour + 30*time.Second) // the token lives 1h
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts",
-		Now: func() time.Time { return late }, Leeway: time.Minute})
-	if r := call(t, srv.URL, bearer(auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"}))); r.status != 200 {
+	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
+	strict := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"), Now: func() time.Time { return late }})
+	if r := call(t, strict.URL, bearer(tok)); r.status != 401 {
+		t.Errorf("without leeway: status %d %s", r.status, r.raw)
+	}
+	p := pol(auth.Issuer, "api://workouts")
+	p.Leeway = verify.DurationOf(time.Minute)
+	srv := start(t, Config{Name: "workouts", Policy: p, Now: func() time.Time { return late }})
+	if r := call(t, srv.URL, bearer(tok)); r.status != 200 {
 		t.Errorf("status %d %s", r.status, r.raw)
+	}
+}
+
+// A policy that declares only the authority takes it as the issuer too,
+// and the keys from its discovery; one that declares a JWKS URL takes the
+// keys from there.
+func TestPolicyKeySources(t *testing.T) {
+	auth := authoritytest.Start(t)
+	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
+	for name, p := range map[string]verify.Policy{
+		"authority": {Authority: verify.Some(auth.Issuer), Audience: verify.List("api://workouts")},
+		"jwks url":  {JWKSURL: verify.Some(auth.Issuer + authority.PathJWKS), Issuer: verify.List(auth.Issuer), Audience: verify.List("api://workouts")},
+	} {
+		srv := start(t, Config{Name: "workouts", Policy: p})
+		if r := call(t, srv.URL, bearer(tok)); r.status != 200 {
+			t.Errorf("%s: status %d %s", name, r.status, r.raw)
+		}
 	}
 }
 
 func TestMissingScopeIsForbidden(t *testing.T) {
 	auth := authoritytest.Start(t, authoritytest.WithConfig(func(c *authority.Config) { c.ScopeClaim = "scp" }))
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Scopes: []string{"workouts.read", "workouts.write"}})
+	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts", "workouts.read", "workouts.write")})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scp": "workouts.read"})
 	r := call(t, srv.URL, bearer(tok))
 	want := `Bearer realm="workouts", error="insufficient_scope", scope="workouts.read workouts.write", error_description="missing workouts.write; the token has: workouts.read"`
@@ -252,8 +286,8 @@ func TestMissingScopeIsForbidden(t *testing.T) {
 func TestChainBothAccept(t *testing.T) {
 	auth := authoritytest.Start(t)
 	log := &syncbuf.Buffer{}
-	b := start(t, Config{Name: "workout-log", Issuer: auth.Issuer, Audience: "api://workouts", Log: log})
-	a := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: b.URL + "/log", Log: log})
+	b := start(t, Config{Name: "workout-log", Policy: pol(auth.Issuer, "api://workouts"), Log: log})
+	a := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"), Downstream: b.URL + "/log", Log: log})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scope": "workouts.read"})
 
 	r := call(t, a.URL, bearer(tok))
@@ -278,8 +312,8 @@ func TestChainBothAccept(t *testing.T) {
 
 func TestChainDownstreamRefuses(t *testing.T) {
 	auth := authoritytest.Start(t)
-	billing := start(t, Config{Name: "billing", Issuer: auth.Issuer, Audience: "api://billing"})
-	a := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: billing.URL})
+	billing := start(t, Config{Name: "billing", Policy: pol(auth.Issuer, "api://billing")})
+	a := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"), Downstream: billing.URL})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
 
 	r := call(t, a.URL, bearer(tok))
@@ -305,7 +339,7 @@ func TestDownstreamFailures(t *testing.T) {
 	auth := authoritytest.Start(t)
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
 	cfg := func(downstream string) Config {
-		return Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: downstream}
+		return Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"), Downstream: downstream}
 	}
 
 	t.Run("redirects are not followed", func(t *testing.T) {
@@ -388,7 +422,7 @@ func TestAuthorityDownThenUp(t *testing.T) {
 	target, _ := url.Parse(auth.URL)
 	proxy.Store(httputil.NewSingleHostReverseProxy(target))
 
-	srv := start(t, Config{Name: "workouts", Issuer: front.URL, Audience: "api://workouts"})
+	srv := start(t, Config{Name: "workouts", Policy: pol(front.URL, "api://workouts")})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
 	r := call(t, srv.URL, bearer(tok))
 	if r.status != 503 || r.challenge != "" || r.header.Get("Retry-After") != "1" || r.body.Error != "temporarily_unavailable" ||
@@ -408,7 +442,7 @@ func TestAuthorityDownThenUp(t *testing.T) {
 
 func TestConcurrentFirstRequests(t *testing.T) {
 	auth := authoritytest.Start(t)
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts"})
+	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts")})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})
 	var wg sync.WaitGroup
 	for range 20 {
@@ -424,7 +458,7 @@ func TestConcurrentFirstRequests(t *testing.T) {
 func TestKeysRotatingTwice(t *testing.T) {
 	auth := authoritytest.Start(t)
 	var skew atomic.Int64 // this service's clock runs ahead by skew
-	srv := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts",
+	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts"),
 		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	claims := map[string]any{"sub": "alice", "aud": "api://workouts"}
 	if r := call(t, srv.URL, bearer(auth.Mint(t, claims))); r.status != 200 {
@@ -448,9 +482,9 @@ func TestKeysRotatingTwice(t *testing.T) {
 func TestTheTokenIsNeverLogged(t *testing.T) {
 	auth := authoritytest.Start(t)
 	log := &syncbuf.Buffer{}
-	b := start(t, Config{Name: "billing", Issuer: auth.Issuer, Audience: "api://billing", Log: log})
-	a := start(t, Config{Name: "workouts", Issuer: auth.Issuer, Audience: "api://workouts", Scopes: []string{"x"}, Downstream: b.URL, Log: log})
-	c := start(t, Config{Name: "plain", Issuer: auth.Issuer, Audience: "api://workouts", Downstream: b.URL, Log: log})
+	b := start(t, Config{Name: "billing", Policy: pol(auth.Issuer, "api://billing"), Log: log})
+	a := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts", "x"), Downstream: b.URL, Log: log})
+	c := start(t, Config{Name: "plain", Policy: pol(auth.Issuer, "api://workouts"), Downstream: b.URL, Log: log})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scope": "x"})
 	bad := tok[:len(tok)-1] + "!"
 	call(t, a.URL, bearer(tok))          // 502: billing refuses
@@ -483,7 +517,7 @@ func TestChallengeQuoting(t *testing.T) {
 	if got := describe(strings.Repeat("é", 300)); len(got) != 200 || !strings.HasSuffix(got, "...") {
 		t.Errorf("describe long: %d %q", len(got), got)
 	}
-	srv := start(t, Config{Name: "w", Realm: `my "realm" \ one`, Issuer: "http://127.0.0.1:1", Audience: "a"})
+	srv := start(t, Config{Name: "w", Realm: `my "realm" \ one`, Policy: pol("http://127.0.0.1:1", "a")})
 	if r := call(t, srv.URL); r.challenge != `Bearer realm="my \"realm\" \\ one"` {
 		t.Errorf("challenge %q", r.challenge)
 	}
@@ -494,18 +528,24 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		"no name":         {Config{Issuer: "https://i", Audience: "a"}, "no Name"},
-		"no issuer":       {Config{Name: "n", Audience: "a"}, "no Issuer"},
-		"no audience":     {Config{Name: "n", Issuer: "https://i"}, "no Audience"},
-		"bad scope":       {Config{Name: "n", Issuer: "https://i", Audience: "a", Scopes: []string{"a b"}}, "scope token"},
-		"http downstream": {Config{Name: "n", Issuer: "https://i", Audience: "a", Downstream: "http://example.com/"}, "refusing plain http"},
-		"realm":           {Config{Name: "n\n", Issuer: "https://i", Audience: "a"}, "printable ASCII"},
+		"no name":       {Config{Policy: pol("https://i", "a")}, "no Name"},
+		"no issuer":     {Config{Name: "n", Policy: verify.Policy{Audience: verify.List("a")}}, "no issuer"},
+		"no audience":   {Config{Name: "n", Policy: verify.Policy{Issuer: verify.List("https://i")}}, "no audience"},
+		"bad scope":     {Config{Name: "n", Policy: pol("https://i", "a", `a"b`)}, "scope token"},
+		"skip audience": {Config{Name: "n", Policy: func() verify.Policy { p := pol("https://i", "a"); p.SkipAudience = verify.Some(true); return p }()}, "SkipAudience"},
+		"bad leeway": {Config{Name: "n", Policy: func() verify.Policy {
+			p := pol("https://i", "a")
+			p.Leeway = verify.Some(verify.Duration("soon"))
+			return p
+		}()}, "leeway"},
+		"http downstream": {Config{Name: "n", Policy: pol("https://i", "a"), Downstream: "http://example.com/"}, "refusing plain http"},
+		"realm":           {Config{Name: "n\n", Policy: pol("https://i", "a")}, "printable ASCII"},
 	} {
 		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
 	}
-	if _, err := New(Config{Name: "n", Issuer: "https://i", Audience: "a", Downstream: "http://example.com/", AllowHTTP: true}); err != nil {
+	if _, err := New(Config{Name: "n", Policy: pol("https://i", "a"), Downstream: "http://example.com/", AllowHTTP: true}); err != nil {
 		t.Errorf("AllowHTTP: %v", err)
 	}
 }

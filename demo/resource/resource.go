@@ -3,10 +3,13 @@
 // audience, from its issuer, signed with the issuer's keys. jwtrace chain's
 // tests and jwtrace demo run several of them on loopback.
 //
-//	h, err := resource.New(resource.Config{Name: "workouts", Issuer: iss, Audience: "api://workouts"})
+//	pol := verify.Policy{Issuer: verify.List(iss), Audience: verify.List("api://workouts")}
+//	h, err := resource.New(resource.Config{Name: "workouts", Policy: pol})
 //	srv, err := resource.Start(cfg) // 127.0.0.1:0; srv.URL, srv.Close()
 //
-// Keys come from the issuer's OIDC discovery (or Config.JWKSURL) through
+// The service is configured with a verify.Policy, the type verify's flags
+// and chain files fill. Keys come from the policy's key source (Authority,
+// JWKSURL or KeyFiles; none declared: the issuer's OIDC discovery) through
 // verify.Fetcher. They are loaded on the first request that carries a
 // token, so a service can start before its authority answers; a failed load
 // answers 503 and the next request tries again. Loaded keys are kept: a
@@ -25,7 +28,7 @@
 //     error="invalid_token", error_description = the first failed check's
 //     detail;
 //   - a valid token without the required scopes: 403
-//     error="insufficient_scope", scope="<Config.Scopes>";
+//     error="insufficient_scope", scope="<Policy.Scopes>";
 //   - keys that cannot be loaded: 503 error="temporarily_unavailable",
 //     Retry-After: 1, no challenge;
 //   - accepted: 200 {"service","user" (sub),"aud","scopes"}. With
@@ -95,19 +98,16 @@ type Config struct {
 	Name string
 	// Realm is the challenge's realm. Default: Name.
 	Realm string
-	// Issuer is the accepted issuer (iss). Unless JWKSURL is set, keys
-	// come from its OIDC discovery (verify.Sources{Authority: Issuer}), and
-	// the discovery document's issuer, which may differ from Issuer by a
-	// trailing slash, is accepted too. Required.
-	Issuer string
-	// JWKSURL, when set, is where the keys come from instead of discovery.
-	JWKSURL string
-	// Audience is the audience the token's aud must contain. Required.
-	Audience string
-	// Scopes must all be in the token's scope or scp claim; a token
-	// without them gets 403 insufficient_scope. Each is an RFC 6749 scope
-	// token (printable ASCII, no space, " or \).
-	Scopes []string
+	// Policy is where the keys come from and the rules a token must meet.
+	// It must declare the issuer (Issuer, or Authority, which then is the
+	// issuer too) and the audience; skipping either is refused, a resource
+	// server always checks both. With no key source declared, the keys
+	// come from the first issuer's OIDC discovery, and the discovery
+	// document's issuer, which may differ from it by a trailing slash, is
+	// accepted too. Each scope must be an RFC 6749 scope token (printable
+	// ASCII, no " or \); a token without all of them gets 403
+	// insufficient_scope. Required.
+	Policy verify.Policy
 	// Downstream, when set, is called after a token is accepted, with the
 	// same Authorization header; its answer is part of this one.
 	Downstream string
@@ -122,8 +122,6 @@ type Config struct {
 	AllowHTTP bool
 	// Now is the clock for token times and key reloads. Default time.Now.
 	Now func() time.Time
-	// Leeway is the clock skew allowed for exp, nbf and iat.
-	Leeway time.Duration
 	// Log, when set, gets one line per request. Writes are serialised.
 	Log io.Writer
 }
@@ -220,21 +218,22 @@ func newHandler(cfg Config) (*handler, error) {
 	if !printable(cfg.Name) {
 		bad("the Name %q must be printable ASCII", cfg.Name)
 	}
-	if strings.TrimSpace(cfg.Issuer) == "" {
-		bad("no Issuer")
+	pol := cfg.policy()
+	if len(pol.Issuer.Value) == 0 {
+		bad("no issuer: declare Policy.Issuer or Policy.Authority")
 	}
-	if strings.TrimSpace(cfg.Audience) == "" {
-		bad("no Audience")
+	if len(pol.Audience.Value) == 0 {
+		bad("no audience: declare Policy.Audience")
 	}
-	for _, s := range cfg.Scopes {
+	if pol.SkipIssuer.Value || pol.SkipAudience.Value {
+		bad("a resource server checks the issuer and the audience: Policy.SkipIssuer and Policy.SkipAudience are refused")
+	}
+	rules := pol.Rules()
+	for _, s := range rules.Scopes {
 		if !scopeToken(s) {
 			bad("the scope %q is not an RFC 6749 scope token", s)
 		}
 	}
-	if cfg.Leeway < 0 {
-		bad("the Leeway is negative")
-	}
-	pol := cfg.Policy()
 	src := pol.Sources()
 	for _, u := range []string{src.Authority, src.JWKSURL, cfg.Downstream} {
 		if u == "" {
@@ -267,7 +266,7 @@ func newHandler(cfg Config) (*handler, error) {
 	h := &handler{
 		name:       cfg.Name,
 		realm:      realm,
-		scope:      strings.Join(cfg.Scopes, " "),
+		scope:      strings.Join(rules.Scopes, " "),
 		src:        src,
 		fetcher:    &verify.Fetcher{Client: &keyClient, AllowHTTP: cfg.AllowHTTP, Now: now},
 		downstream: cfg.Downstream,
@@ -276,29 +275,24 @@ func newHandler(cfg Config) (*handler, error) {
 		now:        now,
 		load:       make(chan struct{}, 1),
 		log:        cfg.Log,
-		rules:      pol.Rules(),
+		rules:      rules,
 	}
 	if err := pol.Validate(); err != nil {
 		return nil, fmt.Errorf("resource: %v", explain.Plain.RuleError(err))
 	}
-	// Each scope is one RFC 6749 scope token (checked above), which may
-	// hold a comma: not split as a policy's scope list is.
-	h.rules.Scopes = append([]string(nil), cfg.Scopes...)
 	return h, nil
 }
 
-// Policy is the service's verify.Policy: its keys come from the issuer's
-// discovery (or JWKSURL), and it accepts the issuer, the audience, and
-// tokens with the scopes.
-func (cfg *Config) Policy() verify.Policy {
-	p := verify.Policy{Issuer: verify.List(cfg.Issuer), Audience: verify.List(cfg.Audience), Scopes: verify.ListOf(append([]string(nil), cfg.Scopes...))}
-	if cfg.JWKSURL != "" {
-		p.JWKSURL = verify.Some(cfg.JWKSURL)
-	} else {
-		p.Authority = verify.Some(cfg.Issuer)
+// policy is cfg.Policy with its defaults: an Authority declared without
+// an Issuer is the issuer too, and with no key source declared the keys
+// come from the first issuer's discovery.
+func (cfg *Config) policy() verify.Policy {
+	p := cfg.Policy
+	if !p.Issuer.Set && p.Authority.Set {
+		p.Issuer = verify.List(p.Authority.Value)
 	}
-	if cfg.Leeway != 0 {
-		p.Leeway = verify.DurationOf(cfg.Leeway)
+	if !p.Authority.Set && !p.JWKSURL.Set && !p.KeyFiles.Set && len(p.Issuer.Value) > 0 {
+		p.Authority = verify.Some(p.Issuer.Value[0])
 	}
 	return p
 }
