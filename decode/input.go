@@ -618,6 +618,8 @@ func describe(s, subject string) string {
 		return subject + " is a URL without a token parameter (looked for " + strings.Join(tokenKeys[:4], "=, ") + "=)"
 	case strings.Count(s, ".") == 0 && len(s) >= 16 && tokenChars(strings.TrimSpace(s)):
 		return fmt.Sprintf("%s is an opaque value of %d characters, not a JWT (no dots): a reference token can only be looked up by its issuer, for example through token introspection", subject, len(s))
+	case DottedOpaque(strings.TrimSpace(s)):
+		return fmt.Sprintf("%s is an opaque value of %d characters, not a JWT (its first part is not a JOSE header): a reference token can only be looked up by its issuer, for example through token introspection", subject, len(strings.TrimSpace(s)))
 	case !strings.ContainsAny(s, " \t\n") && strings.Contains(s, ".") && !tokenChars(s):
 		bad := firstBad(s)
 		return fmt.Sprintf("%s is not a JWT: %q contains %q, which base64url does not use", subject, textsafe.Cut(first, 40), bad)
@@ -625,6 +627,23 @@ func describe(s, subject string) string {
 		return fmt.Sprintf("the input %q is not a token; it looks like a file name", textsafe.Cut(first, 60))
 	}
 	return fmt.Sprintf("no JWT found in the input (it starts %q); a JWT looks like eyJhbGciOi….eyJ….signature", excerpt([]byte(first), 40))
+}
+
+// DottedOpaque reports whether s is an opaque token with dots in it, such as
+// Ory Hydra's ory_at_<43>.<43>: token characters only, every part at least
+// 16 long (a host name's are not), and a first part that is no JOSE header
+// (a JWT cut short is a damaged token, not an opaque one).
+func DottedOpaque(s string) bool {
+	if !strings.Contains(s, ".") || !tokenChars(s) || strings.HasPrefix(s, "ey") {
+		return false
+	}
+	parts := strings.Split(s, ".")
+	for _, p := range parts {
+		if len(p) < 16 {
+			return false
+		}
+	}
+	return !headerIsObject(parts[0])
 }
 
 func firstBad(s string) string {

@@ -113,11 +113,12 @@ func TestHydra(t *testing.T) {
 
 		// Hydra's opaque tokens are ory_at_<key>.<signature> (fosite's HMAC
 		// strategy, fosite v0.49.0 token/hmac/hmacsha.go): one dot, so
-		// not a JWT; verify cannot check it (exit 2).
+		// not a JWT; verify cannot check it (exit 2) and says to introspect.
 		if !strings.HasPrefix(l.AccessToken, "ory_at_") || strings.Count(l.AccessToken, ".") != 1 || !strings.HasPrefix(l.RefreshToken, "ory_rt_") {
 			t.Fatalf("want Hydra's opaque tokens, got access token %.12s… and refresh token %.12s…", l.AccessToken, l.RefreshToken)
 		}
-		u.jwtrace("verify", "--authority", h.Issuer, "--audience", "cli", l.AccessToken).exit(t, 2).noOut(t)
+		u.jwtrace("verify", "--authority", h.Issuer, "--audience", "cli", l.AccessToken).exit(t, 2).noOut(t).
+			err(t, "opaque value of", "jwtrace introspect --authority "+h.Issuer)
 
 		// Introspection is on the admin port (not in discovery).
 		u.jwtrace(append(append([]string{"introspect"}, service...), l.AccessToken)...).exit(t, 0).

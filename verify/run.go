@@ -222,7 +222,13 @@ func OpaqueToken(input []byte) bool {
 	if tok, ok := decode.BearerToken(s); ok {
 		s = tok
 	}
-	if len(s) < 16 || strings.Contains(s, ".") {
+	if len(s) < 16 {
+		return false
+	}
+	// A dotted value is opaque unless its first part is a JOSE header: Ory
+	// Hydra's ory_at_<…>.<…> has one dot, while a JWT cut short (eyJ….eyJ…)
+	// is a damaged token that decode's message explains.
+	if strings.Contains(s, ".") && !decode.DottedOpaque(s) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
