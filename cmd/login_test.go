@@ -192,8 +192,8 @@ func TestTokenWithoutALoginExitsFour(t *testing.T) {
 func TestLoginTimeoutExitsThree(t *testing.T) {
 	t.Parallel()
 	srv := authoritytest.Start(t) // nobody approves
-	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--no-browser", "--timeout", "1500ms", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
-	if r.code != ExitUnavailable || !strings.Contains(r.errOut, "no token after --timeout 1.5s") {
+	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--no-browser", "--timeout", "400ms", "--authority", srv.Issuer, "--client-id", authority.DefaultPublicClient)
+	if r.code != ExitUnavailable || !strings.Contains(r.errOut, "no token after --timeout 400ms") {
 		t.Fatalf("exit %d\n%s", r.code, r.errOut)
 	}
 }
