@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
 // maxBody bounds every request body.
@@ -200,7 +202,7 @@ func (a *Authority) logRequests(next http.Handler) http.Handler {
 // characters, and cuts it at 100 characters.
 func logValue(s string) string {
 	if len(s) > 100 {
-		s = s[:100] + "…"
+		s = textsafe.CutBytes(s, 100)
 	}
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' }) {
 		return strconv.Quote(s)

@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/demo"
 	"github.com/jwtrace/jwtrace/demo/resource"
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/internal/ui"
 )
 
@@ -223,7 +223,7 @@ func downstreamAnswer(ctx context.Context, w *demo.World, token string) string {
 		return ""
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := netx.Default().Do(req)
 	if err != nil {
 		return ""
 	}

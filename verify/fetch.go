@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -106,20 +105,6 @@ type FetchInfo struct {
 // to a loopback host unless allowHTTP (netx.CheckURL, the rules of every
 // URL jwtrace sends a request to).
 func CheckURL(raw string, allowHTTP bool) (*url.URL, error) { return netx.CheckURL(raw, allowHTTP) }
-
-// IsLoopback, LoopbackDial and CheckRedirect are netx's, for the callers
-// that still name them here (demo/resource).
-func IsLoopback(host string) bool { return netx.IsLoopback(host) }
-
-// LoopbackDial is netx.LoopbackDial.
-func LoopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return netx.LoopbackDial(d)
-}
-
-// CheckRedirect is netx.CheckRedirect.
-func CheckRedirect(allowHTTP bool) func(*http.Request, []*http.Request) error {
-	return netx.CheckRedirect(allowHTTP)
-}
 
 // get fetches url (or takes it from the cache unless refresh), refusing
 // bodies over limit.

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/netx"
 )
 
 // idp is a scripted authority on loopback: discovery and a JWKS, with a
@@ -70,7 +72,7 @@ func newIDP(t *testing.T, setup func(*idp)) *idp {
 }
 
 func fetcherFor(t *testing.T, cache bool, now func() time.Time) *Fetcher {
-	f := &Fetcher{Client: &http.Client{Timeout: 2 * time.Second, CheckRedirect: CheckRedirect(false)}, Now: now}
+	f := &Fetcher{Client: &http.Client{Timeout: 2 * time.Second, CheckRedirect: netx.CheckRedirect(false)}, Now: now}
 	if cache {
 		f.Cache = &Cache{Dir: t.TempDir()}
 	}
@@ -154,7 +156,7 @@ func TestHostileServers(t *testing.T) {
 		return s.URL
 	}
 	fetch := func(t *testing.T, u string, timeout time.Duration) error {
-		f := &Fetcher{Client: &http.Client{Timeout: timeout, CheckRedirect: CheckRedirect(false)}}
+		f := &Fetcher{Client: &http.Client{Timeout: timeout, CheckRedirect: netx.CheckRedirect(false)}}
 		_, _, _, err := f.JWKS(bg, u, false)
 		return err
 	}

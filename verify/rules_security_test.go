@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
@@ -165,7 +166,7 @@ func checkOneSafeLine(t *testing.T, err error, want string) {
 
 func TestServerTextInFetchErrorsIsOneSafeLine(t *testing.T) {
 	fetch := func(t *testing.T, u string) error {
-		f := &Fetcher{Client: &http.Client{Timeout: 3 * time.Second, CheckRedirect: CheckRedirect(false)}}
+		f := &Fetcher{Client: &http.Client{Timeout: 3 * time.Second, CheckRedirect: netx.CheckRedirect(false)}}
 		_, _, _, err := f.JWKS(bg, u, false)
 		return err
 	}

@@ -71,6 +71,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
 )
@@ -257,7 +258,7 @@ func newHandler(cfg Config) (*handler, error) {
 	// Keys follow redirects only where verify allows; the downstream call
 	// follows none, so the token goes to Downstream and nowhere else.
 	keyClient, dsClient := *client, *client
-	keyClient.CheckRedirect = verify.CheckRedirect(cfg.AllowHTTP)
+	keyClient.CheckRedirect = netx.CheckRedirect(cfg.AllowHTTP)
 	dsClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	dsTimeout := time.Duration(0)
 	if client.Timeout == 0 {
@@ -297,13 +298,14 @@ func (cfg *Config) policy() verify.Policy {
 	return p
 }
 
-// defaultClient has DefaultTimeout and dials the name localhost only to a
-// loopback address (verify allows plain http to it).
+// defaultClient is netx's client with DefaultTimeout: the loopback dialer,
+// no proxy for loopback, TLS 1.2 or later, the header limit.
 func defaultClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	d := &net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}
-	tr.DialContext = verify.LoopbackDial(d)
-	return &http.Client{Transport: tr, Timeout: DefaultTimeout}
+	c, err := netx.NewClient(netx.Config{Timeout: DefaultTimeout})
+	if err != nil {
+		panic(err) // only CACerts can fail, and none are given
+	}
+	return c
 }
 
 // answer is what ServeHTTP sends, and what the log says about it.
