@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,7 @@ type chainOptions struct {
 	file    string
 	method  string
 	headers []string
+	rules   []string
 	data    string
 	expect  []int
 
@@ -99,6 +101,7 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	f.StringArrayVarP(&opts.headers, "header", "H", nil, "add the header `'Name: value'` to the argument hops (repeatable)")
 	f.StringVarP(&opts.data, "data", "d", "", "send `DATA` as the body of the argument hops (@FILE reads a file)")
 	f.IntSliceVar(&opts.expect, "expect", nil, "expected `STATUSES` of the argument hops (default: any 2xx)")
+	f.StringArrayVar(&opts.rules, "rule", nil, "declare a rule of the argument hops, `KEY=VALUE` with a chain file's rule key: authority, jwks_url, issuer, tenant, audience, algs, typ, scopes, require, leeway, allow_no_exp (repeatable)")
 	f.StringVar(&opts.token, "token", "", "the bearer `TOKEN` (- reads stdin; other users can see arguments in the process list)")
 	f.StringVar(&opts.tokenFile, "token-file", "", "read the token from `FILE` (- for stdin)")
 	f.StringVar(&opts.tokenEnv, "token-env", "", "read the token from the environment variable `NAME`")
@@ -220,13 +223,13 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 
 // hops builds the hops from the chain file or the arguments.
 func (opts *chainOptions) hops(args []string) ([]chain.Hop, error) {
-	argFlags := opts.method != "" || len(opts.headers) > 0 || opts.data != "" || len(opts.expect) > 0
+	argFlags := opts.method != "" || len(opts.headers) > 0 || opts.data != "" || len(opts.expect) > 0 || len(opts.rules) > 0
 	if opts.file != "" {
 		if len(args) > 0 {
 			return nil, &usageError{errors.New("give the hops either as URL arguments or with --file, not both")}
 		}
 		if argFlags {
-			return nil, &usageError{errors.New("-X, -H, -d and --expect are for URL arguments; in a chain file, set method, headers, body and expect per hop")}
+			return nil, &usageError{errors.New("-X, -H, -d, --expect and --rule are for URL arguments; in a chain file, set method, headers, body, expect and rules per hop (or rules under defaults:)")}
 		}
 		// Say which variables the file takes: a chain file from someone
 		// else could put any of them in a URL or a header.
@@ -278,11 +281,73 @@ func (opts *chainOptions) hops(args []string) ([]chain.Hop, error) {
 			body = b
 		}
 	}
+	rules, err := argRules(opts.rules)
+	if err != nil {
+		return nil, err
+	}
 	hops := make([]chain.Hop, len(args))
 	for i, u := range args {
-		hops[i] = chain.Hop{URL: u, Method: opts.method, Header: header, Body: body, Expect: opts.expect}
+		hops[i] = chain.Hop{URL: u, Method: opts.method, Header: header, Body: body, Expect: opts.expect, Rules: rules}
 	}
 	return hops, nil
+}
+
+// argRuleKeys are the chain-file rule keys --rule takes, and which of them
+// are lists (repeat --rule to give several).
+var argRuleKeys = map[string]bool{
+	"authority": false, "jwks_url": false, "issuer": true, "tenant": true, "audience": true,
+	"algs": true, "typ": false, "scopes": true, "require": true, "leeway": false, "allow_no_exp": false,
+}
+
+// argRules turns --rule KEY=VALUE into the argument hops' declared policy,
+// with a chain file's keys and checks: argument hops predict like file hops.
+func argRules(specs []string) (*chain.Rules, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	doc := map[string]any{}
+	for _, spec := range specs {
+		key, value, ok := strings.Cut(spec, "=")
+		list, known := argRuleKeys[key]
+		switch {
+		case !ok || key == "":
+			return nil, &usageError{fmt.Errorf("--rule %q: want KEY=VALUE, e.g. --rule audience=api://billing", spec)}
+		case !known:
+			keys := make([]string, 0, len(argRuleKeys))
+			for k := range argRuleKeys {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			return nil, &usageError{fmt.Errorf("--rule %q: %q is not a chain-file rule (rules: %s)", spec, key, strings.Join(keys, ", "))}
+		case strings.TrimSpace(value) == "":
+			return nil, &usageError{fmt.Errorf("--rule %s= is empty (an unset variable?): give a value, or leave the rule out", key)}
+		case key == "allow_no_exp":
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return nil, &usageError{fmt.Errorf("--rule %q: allow_no_exp is true or false", spec)}
+			}
+			doc[key] = b
+		case list:
+			prev, _ := doc[key].([]string)
+			doc[key] = append(prev, value)
+		default:
+			if _, dup := doc[key]; dup {
+				return nil, &usageError{fmt.Errorf("--rule %s= is given twice; it takes one value", key)}
+			}
+			doc[key] = value
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var p verify.Policy
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, &usageError{fmt.Errorf("--rule: %v", err)}
+	}
+	// chain checks these rules as it checks a chain file's (with its
+	// words: "rules: typ: …") before any hop is sent.
+	return chain.NewRules(p), nil
 }
 
 // bearer gets the token from the one place the user named.
