@@ -102,8 +102,22 @@ func cutFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
-// timeClaims are the claims shown as times.
-var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true}
+// timeClaims are the claims shown as times: the NumericDate claims the
+// decode package knows (decode/times.go timeClaims), among them Ory
+// Hydra's rat ("requested at", userinfo and introspection). A name ending
+// in "_at" or "_time" is a time too when its value is a plausible
+// NumericDate, as decode treats it.
+var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true,
+	"rat": true, "pwd_exp": true, "orig_iat": true}
+
+// isTimeClaim says whether claim name with seconds sec reads as a time.
+func isTimeClaim(name string, sec int64) bool {
+	if timeClaims[name] {
+		return sec > 0 && sec < 1<<40
+	}
+	// Plausible NumericDates, as decode/times.go: 2001-09-09 to 2100-01-01.
+	return (strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "_time")) && sec >= 1_000_000_000 && sec <= 4_102_444_800
+}
 
 // claimLines renders claims as aligned "name  value" lines, times as
 // RFC 3339 with how long ago or ahead, every value escaped.
@@ -135,8 +149,8 @@ func contains(list []string, s string) bool {
 }
 
 func claimValue(name string, v any, now time.Time) string {
-	if n, ok := v.(json.Number); ok && timeClaims[name] {
-		if sec, err := n.Int64(); err == nil && sec > 0 && sec < 1<<40 {
+	if n, ok := v.(json.Number); ok && name != "" {
+		if sec, err := n.Int64(); err == nil && isTimeClaim(name, sec) {
 			at := time.Unix(sec, 0).UTC()
 			d := int64(at.Sub(now) / time.Second)
 			rel := "now"
@@ -153,6 +167,9 @@ func claimValue(name string, v any, now time.Time) string {
 	case string:
 		return ui.Safe(x)
 	case []any:
+		if len(x) == 0 {
+			return "[]" // Hydra's aud for a token without an audience
+		}
 		parts := make([]string, len(x))
 		for i, e := range x {
 			parts[i] = claimValue("", e, now)

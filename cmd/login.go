@@ -594,8 +594,19 @@ func loginSummary(tok *login.Token, now time.Time) string {
 		verb = "Refreshed the cached token"
 	}
 	sum := summarize(tok.AccessToken, now)
-	if sum != nil && sum.who != "" {
-		parts = append(parts, verb+" as "+ui.Safe(sum.who))
+	who := ""
+	if sum != nil && sum.user {
+		who = sum.who
+	} else if id := summarize(tok.IDToken, now); id != nil && id.user {
+		// An opaque access token (Ory Hydra, oidc-provider without a
+		// resource) or one naming only the client: the ID token names
+		// the user (OIDC Core §2: sub, the End-User).
+		who = id.who
+	} else if sum != nil {
+		who = sum.who
+	}
+	if who != "" {
+		parts = append(parts, verb+" as "+ui.Safe(who))
 	} else {
 		parts = append(parts, verb)
 	}
@@ -625,7 +636,9 @@ func loginSummary(tok *login.Token, now time.Time) string {
 
 type tokenSummary struct {
 	who, aud, exp string
-	claims        *decode.Object
+	// user: who names a user, not only the client (client_id, azp).
+	user   bool
+	claims *decode.Object
 }
 
 // summarize decodes a JWT access or ID token for the summary; nil for
@@ -641,7 +654,7 @@ func summarize(compact string, now time.Time) *tokenSummary {
 	sum := &tokenSummary{claims: t.Claims}
 	for _, name := range []string{"preferred_username", "email", "upn", "name", "sub", "client_id", "azp"} {
 		if v, ok := t.Claims.String(name); ok && v != "" {
-			sum.who = v
+			sum.who, sum.user = v, name != "client_id" && name != "azp"
 			break
 		}
 	}

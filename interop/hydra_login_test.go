@@ -89,7 +89,7 @@ func TestHydra(t *testing.T) {
 			}
 		}, append(flags, "--json")...).exit(t, 0)
 		r.err(t, "To sign in, open this URL in a browser:", "Waiting for the sign-in at http://127.0.0.1:",
-			"Signed in · expires in 1h · opaque access token (not a JWT)")
+			"Signed in as alice@example.com · expires in 1h · opaque access token (not a JWT)")
 
 		// PKCE S256 and a nonce; Hydra enforces PKCE for public clients
 		// (oauth2.pkce.enforced_for_public_clients), so the login only

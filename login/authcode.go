@@ -272,7 +272,7 @@ func (c *Client) redeem(ctx context.Context, hc *http.Client, req *Request, eps 
 		return nil, cb.err
 	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.code}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
-	tok, err := c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.Token, form, "login")
+	tok, err := c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.AuthMethods, eps.Token, form, "login")
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func (c *Client) device(ctx context.Context, hc *http.Client, req *Request, eps 
 			return nil, err
 		}
 		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.deviceCode}}
-		tok, err := c.tokenRequest(ctx, hc, req, method, eps.Token, form, "login")
+		tok, err := c.tokenRequest(ctx, hc, req, method, eps.AuthMethods, eps.Token, form, "login")
 		if err == nil {
 			return tok, nil
 		}

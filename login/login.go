@@ -190,6 +190,9 @@ type ServerError struct {
 	Code        string
 	Description string
 	URI         string
+	// Hint is jwtrace's advice after the server's words (not cut with
+	// them): what to try.
+	Hint string
 }
 
 func (e *ServerError) Error() string {
@@ -202,6 +205,9 @@ func (e *ServerError) Error() string {
 	}
 	if e.URI != "" {
 		msg += " (see " + e.URI + ")"
+	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
 	}
 	return msg
 }
@@ -471,14 +477,14 @@ func (c *Client) clientCredentials(ctx context.Context, hc *http.Client, req *Re
 		form.Set("scope", strings.Join(req.Scopes, " "))
 	}
 	addExtra(req, form)
-	return c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.Token, form, "login")
+	return c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.AuthMethods, eps.Token, form, "login")
 }
 
 // refresh uses a cached refresh token (RFC 6749 §6), authenticating as
 // the login did.
 func (c *Client) refresh(ctx context.Context, hc *http.Client, req *Request, eps Endpoints, cached *Token) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cached.RefreshToken}}
-	tok, err := c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.Token, form, "refresh")
+	tok, err := c.tokenRequest(ctx, hc, req, authMethod(req, eps.AuthMethods), eps.AuthMethods, eps.Token, form, "refresh")
 	if err != nil {
 		return nil, err
 	}

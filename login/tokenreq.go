@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,13 +370,15 @@ func (r *rawResponse) oauthError(endpoint string) error {
 }
 
 // tokenRequest posts a token request (RFC 6749 §4 and §6, RFC 8628 §3.4)
-// and reads the token response (§5.1).
-func (c *Client) tokenRequest(ctx context.Context, hc *http.Client, req *Request, method, endpoint string, form url.Values, source string) (*Token, error) {
+// and reads the token response (§5.1). supported is discovery's
+// token_endpoint_auth_methods_supported, for the hint on invalid_client.
+func (c *Client) tokenRequest(ctx context.Context, hc *http.Client, req *Request, method string, supported []string, endpoint string, form url.Values, source string) (*Token, error) {
 	resp, err := c.post(ctx, hc, req, method, endpoint, form)
 	if err != nil {
 		return nil, err
 	}
 	if err := resp.oauthError(endpoint); err != nil {
+		addAuthHint(err, method, supported)
 		return nil, err
 	}
 	m := resp.fields()
@@ -416,4 +419,28 @@ func jwtExpiry(access string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// addAuthHint adds to an invalid_client answer (RFC 6749 §5.2: 400 or
+// 401) after a secret in one place the other place, when discovery lists
+// it: a server that lists both may still take only the one the client is
+// registered with (Ory Hydra: the client's token_endpoint_auth_method,
+// fosite's client authentication, v2.x).
+func addAuthHint(err error, method string, supported []string) {
+	var se *ServerError
+	if !errors.As(err, &se) || se.Code != "invalid_client" || (se.Status != http.StatusUnauthorized && se.Status != http.StatusBadRequest) {
+		return
+	}
+	other := ""
+	switch method {
+	case AuthSecretBasic:
+		other = AuthSecretPost
+	case AuthSecretPost:
+		other = AuthSecretBasic
+	default:
+		return
+	}
+	if slices.Contains(supported, other) {
+		se.Hint = "the authority also takes " + other + ": try --client-auth " + other
+	}
 }
