@@ -42,19 +42,7 @@ func (opts *loginOptions) client() (*login.Client, error) {
 	if req.ClientSecret == "" {
 		req.ClientSecret = s.Getenv("JWTRACE_CLIENT_SECRET")
 	}
-	if req.Authority != "" {
-		if _, err := checkURLFlag("--authority", req.Authority, opts.http.allowHTTP); err != nil {
-			return nil, err
-		}
-	}
-	if err := opts.readCredentials(); err != nil {
-		return nil, err
-	}
-	hc, err := opts.http.client(s, 30*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	return &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now}, nil
+	return opts.newClient()
 }
 
 // tokenArgument is the token to send: the argument, or stdin. A pasted

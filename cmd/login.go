@@ -419,19 +419,10 @@ func (opts *loginOptions) prepare() (*login.Client, error) {
 	if req.Authority == "" && req.TokenEndpoint == "" {
 		return nil, &usageError{errNoAuthority}
 	}
-	if req.Authority != "" {
-		if _, err := checkURLFlag("--authority", req.Authority, opts.http.allowHTTP); err != nil {
-			return nil, err
-		}
-	}
-	if err := opts.readCredentials(); err != nil {
-		return nil, err
-	}
-	hc, err := opts.http.client(s, 30*time.Second)
+	c, err := opts.newClient()
 	if err != nil {
 		return nil, err
 	}
-	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now, Sleep: opts.sleep}
 	c.Retry = func(e login.RetryEvent) {
 		what := "authority unreachable: " + e.Reason
 		if strings.HasPrefix(e.Reason, "answered ") {
@@ -443,6 +434,26 @@ func (opts *loginOptions) prepare() (*login.Client, error) {
 		c.Cache = &login.Cache{Dir: filepath.Join(dir, "tokens")}
 	}
 	return c, nil
+}
+
+// newClient checks --authority, reads the client credentials and builds
+// the login client on the command's HTTP client (login, token, introspect,
+// userinfo).
+func (opts *loginOptions) newClient() (*login.Client, error) {
+	s := opts.streams
+	if u := opts.req.Authority; u != "" {
+		if _, err := checkURLFlag("--authority", u, opts.http.allowHTTP); err != nil {
+			return nil, err
+		}
+	}
+	if err := opts.readCredentials(); err != nil {
+		return nil, err
+	}
+	hc, err := opts.http.client(s, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now, Sleep: opts.sleep}, nil
 }
 
 // readCredentials reads --client-key and --client-assertion.
