@@ -145,9 +145,9 @@ func TestLoginShowsNetworkErrorsAsTheyHappen(t *testing.T) {
 		w.Write([]byte(`{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"https://example.com/device","expires_in":600,"interval":1}`))
 	}))
 	t.Cleanup(dev.Close)
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Port 1: nothing listens there, and unlike a closed ephemeral port no
+	// server of a parallel test can take it.
+	deadURL := "http://127.0.0.1:1"
 	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--no-browser", "--device-endpoint", dev.URL+"/device", "--token-endpoint", deadURL+"/token", "--client-id", "cli")
 	if r.code != ExitUnavailable || r.out != "" {
 		t.Fatalf("exit %d\n%s", r.code, r.errOut)

@@ -234,9 +234,9 @@ func TestLoginExitCodes(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]string{"issuer": noDevice.URL, "jwks_uri": noDevice.URL + "/k", "token_endpoint": noDevice.URL + "/t"})
 	})
 	t.Cleanup(noDevice.Close)
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Port 1: nothing listens there, and unlike a closed ephemeral port no
+	// server of a parallel test can take it.
+	deadURL := "http://127.0.0.1:1"
 	srv := authoritytest.Start(t)
 	cases := []struct {
 		name   string

@@ -139,9 +139,9 @@ func TestVerifyExitCodes(t *testing.T) {
 	t.Parallel()
 	access := strings.TrimSpace(testdataFile(t, "access.jwt"))
 	tmpl := "https://login.microsoftonline.com/{tenantid}/v2.0"
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Port 1: nothing listens there, and unlike a closed ephemeral port no
+	// server of a parallel test can take it.
+	deadURL := "http://127.0.0.1:1"
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():

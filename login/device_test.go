@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -141,9 +140,9 @@ func TestDevicePollLoopFollowsRFC8628(t *testing.T) {
 func TestAnUnreachableAuthorityIsReportedAndGivenUp(t *testing.T) {
 	t.Parallel()
 	s := newScripted(t, &scripted{device: deviceJSON, answers: []func(http.ResponseWriter){success}})
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Port 1: nothing listens there, and unlike a closed ephemeral port no
+	// server of a parallel test can take it.
+	deadURL := "http://127.0.0.1:1"
 	c, _, _ := newClient(t, nil)
 	w := recordSleeps(c, nil)
 	var reasons []string

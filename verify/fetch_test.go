@@ -248,9 +248,8 @@ func TestHostileServers(t *testing.T) {
 		}
 	})
 	t.Run("nothing listening", func(t *testing.T) {
-		s := httptest.NewServer(http.NotFoundHandler())
-		u := s.URL
-		s.Close()
+		// Port 1: nothing listens, and no other test's server can take it.
+		u := "http://127.0.0.1:1"
 		if err := fetch(t, u, time.Second); err == nil || !strings.Contains(err.Error(), "is the authority running") {
 			t.Fatalf("err %v", err)
 		}
