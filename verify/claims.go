@@ -15,6 +15,16 @@ func (v *Verifier) checkIssuer(tok *token, r *Result) Check {
 		c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsIssuer
 		return c
 	}
+	if len(v.Rules.Issuers) == 0 && v.Rules.IssuerUnset != "" {
+		// The validator's answer to a service that configures no issuer.
+		c.By = v.Rules.by(RuleIssuer)
+		if v.Rules.IssuerUnset == UnsetRejectAll {
+			c.Status, c.Code = Fail, CodeIssNotConfigured
+			return c
+		}
+		c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsIssuer
+		return c
+	}
 	c.Expected = strings.Join(v.Rules.Issuers, ", ")
 	if !ok {
 		c.Status, c.Code = Fail, CodeIssMissing
@@ -79,6 +89,20 @@ func (v *Verifier) checkAudience(tok *token) Check {
 		c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsAudience
 		return c
 	}
+	if len(v.Rules.Audiences) == 0 && v.Rules.AudienceUnset != "" {
+		// The validator's answer to a service that configures no
+		// audience.
+		c.By = v.Rules.by(RuleAudience)
+		switch {
+		case v.Rules.AudienceUnset == UnsetRejectAll:
+			c.Status, c.Code = Fail, CodeAudNotConfigured
+		case v.Rules.AudienceUnset == UnsetRejectPresent && tok.claims.Has("aud"):
+			c.Status, c.Code, c.Params = Fail, CodeAudUnexpected, Params{{"aud", c.Actual}}
+		default:
+			c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsAudience
+		}
+		return c
+	}
 	c.Expected = strings.Join(v.Rules.Audiences, ", ")
 	if !ok {
 		c.Status = Fail
@@ -108,18 +132,32 @@ func (v *Verifier) checkAudience(tok *token) Check {
 
 func (v *Verifier) checkType(tok *token) Check {
 	c := Check{Name: CheckType, Claim: "typ", Actual: tok.typ}
+	if v.Rules.Typ == "" && len(v.Rules.TypAllowed) > 0 {
+		// Only these typ values pass; a token without typ passes.
+		c.Expected = strings.Join(v.Rules.TypAllowed, ", ")
+		if tok.typ == "" {
+			c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsTyp
+			return c
+		}
+		for _, t := range v.Rules.TypAllowed {
+			if normTyp(t) == normTyp(tok.typ) {
+				c.Status, c.Code = Pass, CodeTypOK
+				if !v.brief {
+					c.Params = Params{{"typ", tok.typ}}
+				}
+				return c
+			}
+		}
+		c.Status, c.Code, c.By = Fail, CodeTypNotAllowed, v.Rules.by(RuleTypAllowed)
+		c.Params = Params{{"typ", tok.typ}, {"allowed", c.Expected}}
+		return c
+	}
 	if v.Rules.Typ == "" {
 		c.Status, c.Code, c.Params = Skip, CodeNotDeclared, paramsTyp
 		return c
 	}
 	c.Expected = v.Rules.Typ
-	norm := func(s string) string {
-		s = strings.ToLower(s)
-		if !strings.Contains(strings.TrimPrefix(s, "application/"), "/") {
-			s = strings.TrimPrefix(s, "application/")
-		}
-		return s
-	}
+	norm := normTyp
 	if tok.typ != "" && norm(tok.typ) == norm(v.Rules.Typ) {
 		c.Status, c.Code = Pass, CodeTypOK
 		if !v.brief {
@@ -137,6 +175,16 @@ func (v *Verifier) checkType(tok *token) Check {
 		c.Advice = []Advice{{Code: AdviceATJWT}}
 	}
 	return c
+}
+
+// normTyp compares typ values as RFC 7515 §4.1.9 says: case-insensitive,
+// "application/" left out.
+func normTyp(s string) string {
+	s = strings.ToLower(s)
+	if !strings.Contains(strings.TrimPrefix(s, "application/"), "/") {
+		s = strings.TrimPrefix(s, "application/")
+	}
+	return s
 }
 
 func (v *Verifier) checkClaims(tok *token) Check {

@@ -79,6 +79,14 @@ const (
 	CodeAudMissing  Code = "aud.missing"
 	CodeAudType     Code = "aud.type"     // value (an excerpt)
 	CodeAudMismatch Code = "aud.mismatch" // aud, want
+	// A validator's rules where the service configures no audience
+	// (Profile.AudienceUnset): the token carries aud and the library
+	// refuses that (PyJWT); the library refuses every token.
+	CodeAudUnexpected    Code = "aud.unexpected"     // aud
+	CodeAudNotConfigured Code = "aud.not-configured" //
+	// CodeIssNotConfigured: the library refuses every token until an
+	// issuer is configured.
+	CodeIssNotConfigured Code = "iss.not-configured"
 )
 
 // The time checks (exp, nbf, iat). Params: at (the claim, Unix seconds),
@@ -97,19 +105,28 @@ const (
 	CodeIatAbsent     Code = "iat.absent"
 	CodeIatFuture     Code = "iat.future"
 	CodeIatNotNumeric Code = "iat.not-numeric"
+	// Passed only thanks to the leeway: expired (not yet valid) by less
+	// than it.
+	CodeExpInLeeway Code = "exp.within-leeway"
+	CodeNbfInLeeway Code = "nbf.within-leeway"
+	// Not checked by the rules (skip_nbf, allow_future_iat): nbf is
+	// present; iat is in the future.
+	CodeNbfNotChecked    Code = "nbf.not-checked"
+	CodeIatFutureAllowed Code = "iat.future-allowed"
 )
 
 // The type, claims and scopes checks.
 const (
-	CodeTypOK        Code = "typ.ok"         // typ
-	CodeTypMissing   Code = "typ.missing"    // want
-	CodeTypMismatch  Code = "typ.mismatch"   // typ, want
-	CodeClaimsOK     Code = "claims.ok"      // want
-	CodeClaimsFailed Code = "claims.failed"  // Items: claim.missing, claim.mismatch
-	CodeClaimMissing Code = "claim.missing"  // claim
-	CodeClaimValue   Code = "claim.mismatch" // claim, value (an excerpt), want
-	CodeScopesOK     Code = "scopes.ok"      // scopes
-	CodeScopeMissing Code = "scopes.missing" // missing, have
+	CodeTypOK         Code = "typ.ok"          // typ
+	CodeTypMissing    Code = "typ.missing"     // want
+	CodeTypMismatch   Code = "typ.mismatch"    // typ, want
+	CodeTypNotAllowed Code = "typ.not-allowed" // typ, allowed
+	CodeClaimsOK      Code = "claims.ok"       // want
+	CodeClaimsFailed  Code = "claims.failed"   // Items: claim.missing, claim.mismatch
+	CodeClaimMissing  Code = "claim.missing"   // claim
+	CodeClaimValue    Code = "claim.mismatch"  // claim, value (an excerpt), want
+	CodeScopesOK      Code = "scopes.ok"       // scopes
+	CodeScopeMissing  Code = "scopes.missing"  // missing, have
 )
 
 // AdviceCode is what to do about a check, or a warning about a rule.
@@ -172,6 +189,12 @@ const (
 	RuleAt              = "at"
 	RuleAuthority       = "authority"
 	RuleKey             = "key"
+	RuleValidator       = "validator"
+	RuleExpLeeway       = "exp-leeway"
+	RuleNbfLeeway       = "nbf-leeway"
+	RuleSkipNbf         = "skip-nbf"
+	RuleAllowFutureIat  = "allow-future-iat"
+	RuleTypAllowed      = "typ-allowed"
 )
 
 // RuleCode is a reason a rule set cannot be used (Policy.Validate and
@@ -187,10 +210,11 @@ const (
 	RuleEmpty            RuleCode = "rule.empty" // rule: issuer, audience or tenant
 	RuleBlank            RuleCode = "rule.blank" // rule: scope, alg, typ, authority, jwks-url or key
 	RuleAlgNone          RuleCode = "rule.alg-none"
-	RuleAlgUnknown       RuleCode = "rule.alg-unknown" // alg, known
-	RuleLeewayNegative   RuleCode = "rule.leeway-negative"
-	RuleLeewaySyntax     RuleCode = "rule.leeway-syntax"  // value
-	RuleRequireSyntax    RuleCode = "rule.require-syntax" // value
-	RuleVariableUnset    RuleCode = "rule.variable-unset" // rule, name (Policy.Expand)
-	RuleVariableEmpty    RuleCode = "rule.variable-empty" // rule, value (Policy.Expand)
+	RuleAlgUnknown       RuleCode = "rule.alg-unknown"       // alg, known
+	RuleLeewayNegative   RuleCode = "rule.leeway-negative"   // rule: leeway, exp-leeway or nbf-leeway
+	RuleLeewaySyntax     RuleCode = "rule.leeway-syntax"     // value; rule
+	RuleValidatorUnknown RuleCode = "rule.validator-unknown" // value, known
+	RuleRequireSyntax    RuleCode = "rule.require-syntax"    // value
+	RuleVariableUnset    RuleCode = "rule.variable-unset"    // rule, name (Policy.Expand)
+	RuleVariableEmpty    RuleCode = "rule.variable-empty"    // rule, value (Policy.Expand)
 )

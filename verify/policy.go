@@ -55,6 +55,24 @@ type Policy struct {
 	AllowNoExp Opt[bool] `yaml:"allow_no_exp" json:"allow_no_exp,omitzero" rule:"allow-no-exp"`
 	// AllowWeakSecret accepts HMAC secrets shorter than the hash.
 	AllowWeakSecret Opt[bool] `yaml:"allow_weak_secret" json:"allow_weak_secret,omitzero" rule:"allow-weak-secret"`
+
+	// Validator names the library the service validates with (a Profile):
+	// it supplies every rule the policy does not declare.
+	Validator Opt[string] `yaml:"validator" json:"validator,omitzero" rule:"validator"`
+	// ExpLeeway and NbfLeeway are the clock skew allowed on exp (nbf)
+	// alone, over Leeway: libraries differ (go-oidc allows none on exp
+	// and 5m on nbf).
+	ExpLeeway Opt[Duration] `yaml:"exp_leeway" json:"exp_leeway,omitzero" rule:"exp-leeway"`
+	NbfLeeway Opt[Duration] `yaml:"nbf_leeway" json:"nbf_leeway,omitzero" rule:"nbf-leeway"`
+	// SkipNbf does not check nbf (mod_auth_openidc).
+	SkipNbf Opt[bool] `yaml:"skip_nbf" json:"skip_nbf,omitzero" rule:"skip-nbf"`
+	// AllowFutureIat accepts a token issued in the future (most libraries
+	// do not check iat).
+	AllowFutureIat Opt[bool] `yaml:"allow_future_iat" json:"allow_future_iat,omitzero" rule:"allow-future-iat"`
+	// TypAllowed lists the header typ values that pass when the token has
+	// one; a token without typ passes (Spring Security's default accepts
+	// JWT and refuses at+jwt). Typ, when declared, is stricter: required.
+	TypAllowed Opt[Strings] `yaml:"typ_allowed" json:"typ_allowed,omitzero" rule:"typ-allowed"`
 }
 
 // Rule names of the key sources (the others are in codes.go).
@@ -79,6 +97,12 @@ func (p Policy) Merge(over Policy) Policy {
 	take(&p.Leeway, over.Leeway)
 	take(&p.AllowNoExp, over.AllowNoExp)
 	take(&p.AllowWeakSecret, over.AllowWeakSecret)
+	take(&p.Validator, over.Validator)
+	take(&p.ExpLeeway, over.ExpLeeway)
+	take(&p.NbfLeeway, over.NbfLeeway)
+	take(&p.SkipNbf, over.SkipNbf)
+	take(&p.AllowFutureIat, over.AllowFutureIat)
+	take(&p.TypAllowed, over.TypAllowed)
 	return p
 }
 
@@ -119,10 +143,18 @@ func (p Policy) Expand(getenv func(string) (string, bool)) (Policy, error) {
 	one(RuleTyp, &p.Typ)
 	list(RuleScope, &p.Scopes, true)
 	list(RuleRequire, &p.Require, false)
-	if p.Leeway.Set {
-		p.Leeway.Value = Duration(expandValue(RuleLeeway, 0, string(p.Leeway.Value), false, getenv, &probs))
+	one(RuleValidator, &p.Validator)
+	list(RuleTypAllowed, &p.TypAllowed, true)
+	for _, d := range []struct {
+		rule string
+		o    *Opt[Duration]
+	}{{RuleLeeway, &p.Leeway}, {RuleExpLeeway, &p.ExpLeeway}, {RuleNbfLeeway, &p.NbfLeeway}} {
+		if d.o.Set {
+			d.o.Value = Duration(expandValue(d.rule, 0, string(d.o.Value), false, getenv, &probs))
+		}
 	}
-	// SkipIssuer, SkipAudience, AllowNoExp, AllowWeakSecret: no text.
+	// SkipIssuer, SkipAudience, AllowNoExp, AllowWeakSecret, SkipNbf,
+	// AllowFutureIat: no text.
 	if len(probs) > 0 {
 		return p, &RuleError{Problems: probs}
 	}
@@ -189,13 +221,16 @@ func (p *Policy) Validate() error {
 	}
 	iss, aud, ten := p.Issuer.Value, p.Audience.Value, p.Tenant.Value
 	skipIss, skipAud := p.SkipIssuer.Value, p.SkipAudience.Value
-	if len(iss) == 0 && !skipIss {
+	// A validator says what its library does without an issuer or an
+	// audience (Profile.IssuerUnset): nothing is silently left out.
+	named := p.Validator.Set && p.Validator.Value != ""
+	if len(iss) == 0 && !skipIss && !named {
 		add(RuleNoIssuer, "", 0, nil)
 	}
 	if len(iss) > 0 && skipIss {
 		add(RuleIssuerConflict, RuleSkipIssuer, 0, nil)
 	}
-	if len(aud) == 0 && !skipAud {
+	if len(aud) == 0 && !skipAud && !named {
 		add(RuleNoAudience, "", 0, nil)
 	}
 	if len(aud) > 0 && skipAud {
@@ -245,12 +280,24 @@ func (p *Policy) Validate() error {
 			add(RuleRequireSyntax, RuleRequire, j+1, Params{{"value", s}})
 		}
 	}
-	if p.Leeway.Set {
-		if d, err := p.Leeway.Value.Parse(); err != nil {
-			add(RuleLeewaySyntax, RuleLeeway, 0, Params{{"value", string(p.Leeway.Value)}})
-		} else if d < 0 {
-			add(RuleLeewayNegative, RuleLeeway, 0, nil)
+	for _, f := range []struct {
+		rule string
+		o    Opt[Duration]
+	}{{RuleLeeway, p.Leeway}, {RuleExpLeeway, p.ExpLeeway}, {RuleNbfLeeway, p.NbfLeeway}} {
+		if !f.o.Set {
+			continue
 		}
+		if d, err := f.o.Value.Parse(); err != nil {
+			add(RuleLeewaySyntax, f.rule, 0, Params{{"value", string(f.o.Value)}, {"rule", f.rule}})
+		} else if d < 0 {
+			add(RuleLeewayNegative, f.rule, 0, Params{{"rule", f.rule}})
+		}
+	}
+	if p.Validator.Set && LookupProfile(p.Validator.Value) == nil {
+		add(RuleValidatorUnknown, RuleValidator, 0, Params{{"value", p.Validator.Value}, {"known", strings.Join(ProfileNames(), ", ")}})
+	}
+	if j := blankAt(p.TypAllowed.Value, true); j > 0 {
+		add(RuleBlank, RuleTypAllowed, j, Params{{"rule", RuleTypAllowed}})
 	}
 	if len(probs) > 0 {
 		return &RuleError{Problems: probs}
@@ -285,6 +332,8 @@ func splitAll(list Strings) []string {
 // Rules is the policy's rules as the verifier reads them (At is left for
 // the caller). Values Validate refuses are left out.
 func (p *Policy) Rules() Rules {
+	eff, prof, defaulted := p.resolve()
+	p = &eff
 	r := Rules{
 		Issuers:         p.Issuer.Value,
 		SkipIssuer:      p.SkipIssuer.Value,
@@ -310,7 +359,74 @@ func (p *Policy) Rules() Rules {
 	if d, err := p.Leeway.Value.Parse(); p.Leeway.Set && err == nil {
 		r.Leeway = d
 	}
+	for _, f := range []struct {
+		o   Opt[Duration]
+		dst *Opt[time.Duration]
+	}{{p.ExpLeeway, &r.ExpLeeway}, {p.NbfLeeway, &r.NbfLeeway}} {
+		if d, err := f.o.Value.Parse(); f.o.Set && err == nil {
+			*f.dst = Some(d)
+		}
+	}
+	r.SkipNbf, r.AllowFutureIat = p.SkipNbf.Value, p.AllowFutureIat.Value
+	if p.TypAllowed.Set {
+		r.TypAllowed = splitAll(p.TypAllowed.Value)
+	}
+	if prof != nil {
+		r.Validator, r.Defaulted = prof.Name, defaulted
+		if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value {
+			r.IssuerUnset = prof.IssuerUnset
+		}
+		if len(p.Audience.Value) == 0 && !p.SkipAudience.Value {
+			r.AudienceUnset = prof.AudienceUnset
+		}
+	}
 	return r
+}
+
+// Profile is the validator profile the policy names, or nil.
+func (p *Policy) Profile() *Profile {
+	if !p.Validator.Set {
+		return nil
+	}
+	return LookupProfile(p.Validator.Value)
+}
+
+// resolve is the policy a validator applies: the declared rules over the
+// profile's defaults (a declared leeway also replaces the profile's leeway
+// per claim), the profile, and the rules (Rule names) whose values are
+// its defaults.
+func (p Policy) resolve() (Policy, *Profile, []string) {
+	prof := p.Profile()
+	if prof == nil {
+		return p, nil, nil
+	}
+	def := prof.Defaults
+	if p.Leeway.Set {
+		def.ExpLeeway, def.NbfLeeway = Opt[Duration]{}, Opt[Duration]{}
+	}
+	eff := def.Merge(p)
+	var defaulted []string
+	for _, f := range policyFields {
+		if f.key == "validator" || !def.Declares(f.key) || p.Declares(f.key) {
+			continue
+		}
+		defaulted = append(defaulted, f.rule)
+	}
+	// The leeway per claim comes from the profile when neither it nor
+	// the leeway is declared.
+	if !p.ExpLeeway.Set && (!p.Leeway.Set && (def.Leeway.Set || def.ExpLeeway.Set)) {
+		defaulted = append(defaulted, RuleExpLeeway)
+	}
+	if !p.NbfLeeway.Set && (!p.Leeway.Set && (def.Leeway.Set || def.NbfLeeway.Set)) {
+		defaulted = append(defaulted, RuleNbfLeeway)
+	}
+	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value {
+		defaulted = append(defaulted, RuleIssuer)
+	}
+	if len(p.Audience.Value) == 0 && !p.SkipAudience.Value {
+		defaulted = append(defaulted, RuleAudience)
+	}
+	return eff, prof, defaulted
 }
 
 // Sources is where the policy says the keys come from (a secret is not

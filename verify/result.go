@@ -68,6 +68,10 @@ type Check struct {
 	Items []Item `json:"items,omitempty"`
 	// Advice is what to do about a failure, as codes.
 	Advice []Advice `json:"advice,omitempty"`
+	// By names the validator profile whose default decided the outcome
+	// (go-oidc's 5m leeway on nbf let it pass; PyJWT's refusal of aud
+	// failed it); "" when the declared rules did.
+	By string `json:"by,omitempty"`
 }
 
 // Param returns a param, or "".

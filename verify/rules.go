@@ -43,6 +43,32 @@ type Rules struct {
 	Scopes []string
 	// AllowWeakSecret accepts HMAC secrets shorter than the hash.
 	AllowWeakSecret bool
+
+	// ExpLeeway and NbfLeeway, when Set, replace Leeway for exp (nbf).
+	ExpLeeway, NbfLeeway Opt[time.Duration]
+	// SkipNbf does not check nbf; AllowFutureIat accepts a future iat.
+	SkipNbf, AllowFutureIat bool
+	// TypAllowed, when set, lists the typ values that pass when the
+	// token has one.
+	TypAllowed []string
+	// Validator is the profile the rules come from, in part ("": none);
+	// Defaulted names the rules (Rule names) whose values are its
+	// defaults, not declared, so that a check they decide says so.
+	Validator string
+	Defaulted []string
+	// IssuerUnset and AudienceUnset say what the validator does without
+	// an issuer (audience) rule ("": jwtrace's own, Validate refuses).
+	IssuerUnset, AudienceUnset Unset
+}
+
+// by is the validator when rule's value is its default, else "".
+func (r *Rules) by(rule string) string {
+	for _, d := range r.Defaulted {
+		if d == rule {
+			return r.Validator
+		}
+	}
+	return ""
 }
 
 // Requirement is a --require rule: the claim must exist, and equal Value
@@ -121,6 +147,12 @@ func (r *Rules) Policy() Policy {
 		Scopes:          ListOf(r.Scopes),
 		AllowNoExp:      Bool(r.AllowNoExp),
 		AllowWeakSecret: Bool(r.AllowWeakSecret),
+		SkipNbf:         Bool(r.SkipNbf),
+		AllowFutureIat:  Bool(r.AllowFutureIat),
+		TypAllowed:      ListOf(r.TypAllowed),
+	}
+	if r.Validator != "" {
+		p.Validator = Some(r.Validator)
 	}
 	if r.TypGiven || r.Typ != "" {
 		p.Typ = Some(r.Typ)

@@ -131,7 +131,7 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && origin.Issuer != "" {
+	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && origin.Issuer != "" && (rules.IssuerUnset == "" || rules.IssuerUnset == UnsetDiscovered) {
 		rules.Issuers = []string{origin.Issuer}
 	}
 	if err := rules.Check(); err != nil {

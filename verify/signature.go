@@ -21,6 +21,7 @@ func (v *Verifier) checkSignature(ctx context.Context, tok *token, r *Result) (C
 	weak := v.Rules.AllowWeakSecret
 	if len(v.Rules.Algs) > 0 && !contains(v.Rules.Algs, alg) {
 		key.Expected, key.Actual = strings.Join(v.Rules.Algs, ", "), alg
+		key.By = v.Rules.by(RuleAlg)
 		return failKey(CodeAlgNotAllowed, Params{{"alg", alg}})
 	}
 	if !knownAlg(alg) {

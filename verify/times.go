@@ -42,13 +42,25 @@ var timeRules = [...]timeRule{
 // adviceAllowNoExp is the advice for a token without exp.
 var adviceAllowNoExp = []Advice{{Code: AdviceRule, Params: Params{{"rule", RuleAllowNoExp}}}}
 
-// checkTimes checks exp, nbf and iat at the given moment.
+// checkTimes checks exp, nbf and iat at the given moment, each with its
+// leeway (Rules.ExpLeeway and NbfLeeway, else Leeway).
 func (v *Verifier) checkTimes(tok *token, at time.Time) []Check {
 	now := at.Unix()
-	lw := int64(v.Rules.Leeway / time.Second)
 	out := make([]Check, len(timeRules))
 	for i := range timeRules {
 		tr := &timeRules[i]
+		lwd, lwRule := v.Rules.Leeway, RuleLeeway
+		switch tr.claim {
+		case "exp":
+			if v.Rules.ExpLeeway.Set {
+				lwd, lwRule = v.Rules.ExpLeeway.Value, RuleExpLeeway
+			}
+		case "nbf":
+			if v.Rules.NbfLeeway.Set {
+				lwd, lwRule = v.Rules.NbfLeeway.Value, RuleNbfLeeway
+			}
+		}
+		lw := int64(lwd / time.Second)
 		c := Check{Name: tr.name, Claim: tr.claim}
 		raw, present := tok.claims.Get(tr.claim)
 		var sec int64
@@ -56,33 +68,53 @@ func (v *Verifier) checkTimes(tok *token, at time.Time) []Check {
 		if present {
 			sec, err = numericDate(raw)
 		}
+		// strict: the claim fails without leeway.
+		strict := err == nil && present && tr.fails(now, sec, 0)
 		switch {
 		case !present && tr.absentFails && v.Rules.AllowNoExp:
-			c.Status, c.Code = Skip, CodeExpAllowed
+			c.Status, c.Code, c.By = Skip, CodeExpAllowed, v.Rules.by(RuleAllowNoExp)
 		case !present && tr.absentFails:
 			c.Status, c.Code, c.Advice = Fail, tr.absent, adviceAllowNoExp
 		case !present:
 			c.Status, c.Code = Pass, tr.absent
+		case tr.claim == "nbf" && v.Rules.SkipNbf:
+			c.Status, c.Code = Skip, CodeNbfNotChecked
+			c.Params = v.timeParams(sec, now, 0)
+			if strict {
+				c.By = v.Rules.by(RuleSkipNbf)
+			}
 		case err != nil:
 			c.Status, c.Code = Fail, tr.notNumeric
+		case tr.claim == "iat" && v.Rules.AllowFutureIat && tr.fails(now, sec, lw):
+			c.Status, c.Code, c.By = Pass, CodeIatFutureAllowed, v.Rules.by(RuleAllowFutureIat)
+			c.Params = v.timeParams(sec, now, lwd)
 		case tr.fails(now, sec, lw):
 			c.Status, c.Code, c.Advice = Fail, tr.bad, tr.advice
-			c.Params = v.timeParams(sec, now)
+			c.Params = v.timeParams(sec, now, lwd)
+			c.By = v.Rules.by(lwRule)
+		case strict && tr.claim != "iat":
+			// Passed only thanks to the leeway.
+			c.Status, c.Code = Pass, CodeExpInLeeway
+			if tr.claim == "nbf" {
+				c.Code = CodeNbfInLeeway
+			}
+			c.Params = v.timeParams(sec, now, lwd)
+			c.By = v.Rules.by(lwRule)
 		case v.brief:
 			c.Status, c.Code = Pass, tr.ok
 		default:
 			c.Status, c.Code = Pass, tr.ok
-			c.Params = v.timeParams(sec, now)
+			c.Params = v.timeParams(sec, now, lwd)
 		}
 		out[i] = c
 	}
 	return out
 }
 
-func (v *Verifier) timeParams(sec, now int64) Params {
+func (v *Verifier) timeParams(sec, now int64, leeway time.Duration) Params {
 	p := Params{{"at", strconv.FormatInt(sec, 10)}, {"delta", strconv.FormatInt(sec-now, 10)}}
-	if v.Rules.Leeway > 0 {
-		p = append(p, Param{"leeway", v.Rules.Leeway.String()})
+	if leeway > 0 {
+		p = append(p, Param{"leeway", leeway.String()})
 	}
 	return p
 }

@@ -211,6 +211,28 @@ var checkText = map[verify.Code]func(Surface, *verify.Check) string{
 	verify.CodeClaimMissing: func(_ Surface, c *verify.Check) string { return itemText(verify.Item{Code: c.Code, Params: c.Params}) },
 	verify.CodeClaimValue:   func(_ Surface, c *verify.Check) string { return itemText(verify.Item{Code: c.Code, Params: c.Params}) },
 	verify.CodeScopesOK:     passed(func(p verify.Params) string { return p.Get("scopes") }),
+
+	// A validator's defaults (ByValidator says whose).
+	verify.CodeAudUnexpected: func(_ Surface, c *verify.Check) string {
+		return "the token carries aud [" + c.Param("aud") + "] and no audience is configured"
+	},
+	verify.CodeAudNotConfigured: fixed("no audience is configured"),
+	verify.CodeIssNotConfigured: fixed("no issuer is configured"),
+	verify.CodeExpInLeeway: func(_ Surface, c *verify.Check) string {
+		return "expired " + human(c.Param("delta"), -1) + " ago, at " + utc(c.Param("at")) + ", within the leeway of " + c.Param("leeway")
+	},
+	verify.CodeNbfInLeeway: func(_ Surface, c *verify.Check) string {
+		return "valid from " + utc(c.Param("at")) + ", in " + human(c.Param("delta"), 1) + ", within the leeway of " + c.Param("leeway")
+	},
+	verify.CodeNbfNotChecked: func(_ Surface, c *verify.Check) string {
+		return "not checked: nbf is " + utc(c.Param("at"))
+	},
+	verify.CodeIatFutureAllowed: func(_ Surface, c *verify.Check) string {
+		return "issued in the future (at " + utc(c.Param("at")) + ", " + human(c.Param("delta"), 1) + " from now), not checked"
+	},
+	verify.CodeTypNotAllowed: func(_ Surface, c *verify.Check) string {
+		return fmt.Sprintf("typ %q is not one of: %s", c.Param("typ"), c.Param("allowed"))
+	},
 	verify.CodeScopeMissing: func(_ Surface, c *verify.Check) string {
 		return "missing " + c.Param("missing") + "; the token has: " + orDash(c.Param("have"))
 	},

@@ -59,6 +59,12 @@ var ruleWords = map[string][3]string{
 	verify.RuleAuthority:       {"--authority", "authority:", "the authority"},
 	verify.RuleJWKSURL:         {"--jwks-url", "jwks_url:", "the JWKS URL"},
 	verify.RuleKey:             {"--key", "", ""},
+	verify.RuleValidator:       {"--validator", "validator:", "the validator"},
+	verify.RuleExpLeeway:       {"--exp-leeway", "exp_leeway:", "a leeway on exp"},
+	verify.RuleNbfLeeway:       {"--nbf-leeway", "nbf_leeway:", "a leeway on nbf"},
+	verify.RuleSkipNbf:         {"--skip-nbf", "skip_nbf:", ""},
+	verify.RuleAllowFutureIat:  {"--allow-future-iat", "allow_future_iat:", ""},
+	verify.RuleTypAllowed:      {"--typ-allowed", "typ_allowed:", "the typ values allowed"},
 }
 
 // Rule names a rule in the surface's words ("--audience", "audience:"),
@@ -67,10 +73,14 @@ func (s Surface) Rule(name string) string { return ruleWords[name][s] }
 
 // Detail is what the check found, in words.
 func (s Surface) Detail(c *verify.Check) string {
+	d := string(c.Code)
 	if f := checkText[c.Code]; f != nil {
-		return f(s, c)
+		d = f(s, c)
 	}
-	return string(c.Code)
+	if b := ByValidator(c); b != "" {
+		d += "; " + b
+	}
+	return d
 }
 
 // Hint is the check's advice, in words: each piece the surface can say,

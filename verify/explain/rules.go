@@ -2,6 +2,7 @@ package explain
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -58,11 +59,14 @@ var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
 	verify.RuleAlgUnknown: func(s Surface, p verify.Params) string {
 		return s.words("--alg ", "algs: ", "the algorithm ") + p.Get("alg") + ": not a JWS algorithm jwtrace verifies (" + p.Get("known") + ")"
 	},
-	verify.RuleLeewayNegative: func(s Surface, _ verify.Params) string {
-		return s.words("--leeway", "leeway:", "the leeway") + " must not be negative"
+	verify.RuleLeewayNegative: func(s Surface, p verify.Params) string {
+		return leewayRule(s, p) + " must not be negative"
 	},
 	verify.RuleLeewaySyntax: func(s Surface, p verify.Params) string {
-		return s.words("--leeway ", "leeway ", "the leeway ") + strconv.Quote(p.Get("value")) + ": want a duration such as 30s"
+		return leewayRule(s, p) + " " + strconv.Quote(p.Get("value")) + ": want a duration such as 30s"
+	},
+	verify.RuleValidatorUnknown: func(s Surface, p verify.Params) string {
+		return s.words("--validator ", "validator: ", "the validator ") + strconv.Quote(p.Get("value")) + " is not a validator jwtrace knows (" + p.Get("known") + "; jwtrace validators lists them)"
 	},
 	verify.RuleRequireSyntax: func(s Surface, p verify.Params) string {
 		return s.words("--require ", "require: ", "the required claim ") + strconv.Quote(p.Get("value")) + ": want CLAIM or CLAIM=VALUE"
@@ -74,6 +78,19 @@ var ruleText = map[verify.RuleCode]func(Surface, verify.Params) string{
 	verify.RuleVariableEmpty: func(s Surface, p verify.Params) string {
 		return ruleOr(s, p) + strconv.Quote(p.Get("value")) + " is empty in the environment: an empty value would turn the rule off"
 	},
+}
+
+// leewayRule names the leeway rule of a problem (leeway, exp_leeway or
+// nbf_leeway), as the surface calls it.
+func leewayRule(s Surface, p verify.Params) string {
+	rule := p.Get("rule")
+	if rule == "" {
+		rule = verify.RuleLeeway
+	}
+	if s == Plain {
+		return "the " + strings.TrimPrefix(s.Rule(rule), "a ")
+	}
+	return strings.TrimSuffix(s.Rule(rule), ":")
 }
 
 // ruleOr is the rule's name and a space, or "" when the surface has none.

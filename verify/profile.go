@@ -1,0 +1,163 @@
+package verify
+
+import (
+	"sort"
+	"strings"
+)
+
+// Profile is what one validator library decides by default: the rules a
+// service running it enforces where its configuration is silent, how it
+// answers a token it refuses, and how it hands claims to the application.
+// A hop's (or verify's) declared policy wins over a profile's defaults;
+// what it leaves out, the profile supplies (Resolve).
+//
+// Each profile is modelled from the library's own source or documentation:
+// Sources cites the files and the version read, and docs/guide/validators.md
+// lists them in a table (TestValidatorsDocumented fails otherwise).
+type Profile struct {
+	// Name is what validator: takes ("go-oidc").
+	Name string `json:"name"`
+	// Library is the package and the type or function that validates
+	// ("github.com/coreos/go-oidc/v3 oidc.IDTokenVerifier").
+	Library string `json:"library"`
+	// Version is the version whose source the profile was read from.
+	Version string `json:"version"`
+	// Sources are the files (path in the library's repository, with the
+	// version) or documentation pages the defaults come from.
+	Sources []string `json:"sources"`
+
+	// Defaults are the library's rules where the service declares none:
+	// leeway per claim, whether nbf is checked, whether a future iat
+	// rejects, whether exp is required, the typ values that pass, the
+	// algorithms when none are configured. Issuer and audience are not
+	// set here: IssuerUnset and AudienceUnset say what happens when the
+	// service configures none.
+	Defaults Policy `json:"defaults"`
+
+	// IssuerUnset and AudienceUnset say what the library does when the
+	// service configures no issuer (audience).
+	IssuerUnset   Unset `json:"issuer_unset"`
+	AudienceUnset Unset `json:"audience_unset"`
+
+	// Failure is how a service running the library answers a token it
+	// refuses.
+	Failure Failure `json:"failure"`
+
+	// Claims is how the library hands claims to the application, when it
+	// renames them (ASP.NET Core's inbound claim map); empty when the
+	// application reads the token's claims as they are.
+	Claims []ClaimMap `json:"claims,omitempty"`
+	// ClaimsNote says, in a sentence, what the mapping means for the
+	// application ("User.Identity.Name is empty unless ...").
+	ClaimsNote string `json:"claims_note,omitempty"`
+
+	// Words name the library's own settings behind its defaults, by
+	// Policy YAML key ("exp_leeway": "ClockSkew"), so that a report can
+	// say "aspnetcore accepts tokens up to 5m past exp (ClockSkew)".
+	Words map[string]string `json:"settings,omitempty"`
+}
+
+// Unset is what a library does about a rule the service does not
+// configure.
+type Unset string
+
+const (
+	// UnsetSkip: the claim is not checked.
+	UnsetSkip Unset = "skip"
+	// UnsetDiscovered: the issuer is the one of the authority the service
+	// is pointed at (its discovery document), and is checked.
+	UnsetDiscovered Unset = "discovered"
+	// UnsetRejectAll: the library refuses every token (or refuses to
+	// start) until the rule is configured.
+	UnsetRejectAll Unset = "reject-all"
+	// UnsetRejectPresent: a token that carries the claim is refused
+	// (PyJWT refuses any token with aud when no audience is given).
+	UnsetRejectPresent Unset = "reject-present"
+)
+
+// Failure is how a library answers a refused token.
+type Failure struct {
+	// Status is the HTTP status of a refused token (401 when zero).
+	Status int `json:"status"`
+	// StatusByCheck overrides Status for some checks, by check name
+	// (Envoy answers 403 for an audience it does not allow).
+	StatusByCheck map[string]int `json:"status_by_check,omitempty"`
+	// Challenge is the WWW-Authenticate the library sends.
+	Challenge ChallengeForm `json:"challenge"`
+	// ClaimError is the challenge's error code when a claim rule (a
+	// required claim or scope) fails, if it differs from invalid_token
+	// (mod_auth_openidc says insufficient_scope).
+	ClaimError string `json:"claim_error,omitempty"`
+	// Body is the shape of the answer's body: "json", "text", "html" or
+	// "empty" ("" when the application decides).
+	Body string `json:"body,omitempty"`
+}
+
+// ChallengeForm is the form of a library's WWW-Authenticate.
+type ChallengeForm string
+
+const (
+	// ChallengeRFC6750: Bearer with error="invalid_token" and an
+	// error_description (RFC 6750 §3).
+	ChallengeRFC6750 ChallengeForm = "rfc6750"
+	// ChallengeBare: Bearer (with a realm, perhaps) but no error.
+	ChallengeBare ChallengeForm = "bare"
+	// ChallengeNone: no WWW-Authenticate at all.
+	ChallengeNone ChallengeForm = "none"
+	// ChallengeApp: the application writes the answer (the library only
+	// returns an error); nothing can be said about it.
+	ChallengeApp ChallengeForm = "app"
+)
+
+// ClaimMap is one claim as the application reads it: From, the token's
+// claim, becomes To.
+type ClaimMap struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// ProfileJWTrace is the name of jwtrace's own strict semantics, the
+// default when no validator is named.
+const ProfileJWTrace = "jwtrace"
+
+// profileIndex holds the profiles by name (profiles.go declares them).
+var profileIndex = func() map[string]*Profile {
+	m := make(map[string]*Profile, len(profiles))
+	for _, p := range profiles {
+		m[p.Name] = p
+	}
+	return m
+}()
+
+// LookupProfile is the profile of a validator name (case-insensitive), or
+// nil.
+func LookupProfile(name string) *Profile {
+	return profileIndex[strings.ToLower(strings.TrimSpace(name))]
+}
+
+// Profiles are every profile, by name.
+func Profiles() []*Profile {
+	out := append([]*Profile(nil), profiles...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ProfileNames are the profiles' names, sorted.
+func ProfileNames() []string {
+	var out []string
+	for _, p := range Profiles() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// StatusFor is the status the library answers when check fails.
+func (f Failure) StatusFor(check string) int {
+	if s, ok := f.StatusByCheck[check]; ok {
+		return s
+	}
+	if f.Status == 0 {
+		return 401
+	}
+	return f.Status
+}
