@@ -59,7 +59,18 @@ func (r *Rules) Declared() bool {
 // authority), or when there is none it is not checked; an audience the hop
 // does not declare is not checked. The prediction reports both as not
 // declared.
+//
+// A hop that names a validator gets its library's answer instead
+// (verify.Profile's IssuerUnset, AudienceUnset): go-oidc takes the issuer
+// from discovery, jose checks none unless configured, PyJWT refuses a
+// token with aud when no audience is.
 func checked(p verify.Policy, issuer string) verify.Policy {
+	if prof := p.Profile(); prof != nil {
+		if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && prof.IssuerUnset == verify.UnsetDiscovered && issuer != "" {
+			p.Issuer = verify.List(issuer)
+		}
+		return p
+	}
 	if len(p.Issuer.Value) == 0 {
 		if issuer != "" {
 			p.Issuer = verify.List(issuer)

@@ -105,6 +105,17 @@ type Prediction struct {
 	// Error is set when no prediction could be made (the keys could not be
 	// fetched); Accept is then false and means nothing.
 	Error string `json:"error,omitempty"`
+	// Validator is the library profile the prediction applied (a hop's
+	// validator:), "" for jwtrace's own rules.
+	Validator string `json:"validator,omitempty"`
+	// Because says which of the validator's defaults decided the
+	// prediction ("go-oidc allows 5m of clock skew on nbf").
+	Because []string `json:"because,omitempty"`
+	// Status and Challenge are how the validator answers the token when
+	// it refuses it: the status, and the WWW-Authenticate form (rfc6750,
+	// bare, none; app when the application writes it).
+	Status    int                  `json:"status,omitempty"`
+	Challenge verify.ChallengeForm `json:"challenge,omitempty"`
 }
 
 // Cause is the claim most likely at fault.
@@ -454,7 +465,18 @@ func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
 	// A hop's rules are a chain file's keys: the checks' words name those,
 	// not verify's flags.
 	explain.YAML.Fill(res)
-	return &Prediction{Accept: res.Valid, Summary: res.Summary, Failed: res.Failed, Checks: res.Checks}
+	pr := &Prediction{Accept: res.Valid, Summary: res.Summary, Failed: res.Failed, Checks: res.Checks}
+	if prof := rules.Policy.Profile(); prof != nil && prof.Name != verify.ProfileJWTrace {
+		pr.Validator, pr.Because = prof.Name, explain.Because(res)
+		if !res.Valid {
+			first := ""
+			if len(res.Failed) > 0 {
+				first = res.Failed[0]
+			}
+			pr.Status, pr.Challenge = prof.Failure.StatusFor(first), prof.Failure.Challenge
+		}
+	}
+	return pr
 }
 
 // loadKeys loads (once per source) the keys a hop's rules name.
@@ -498,6 +520,35 @@ func (r *Runner) judge(res *Result) {
 	if res.Verdict == Rejected || (res.Agrees != nil && !*res.Agrees) {
 		res.Cause = r.cause(res)
 	}
+	if note := unlikeValidator(res); note != "" {
+		res.Notes = append(res.Notes, note)
+	}
+}
+
+// unlikeValidator is a note when a hop refused the token, as predicted, in
+// a way the validator it names does not answer (another status, a
+// challenge where the library sends none, none where it sends one): the
+// service may not run that library, or something in front of it answers.
+func unlikeValidator(res *Result) string {
+	p := res.Prediction
+	if p == nil || p.Validator == "" || p.Accept || res.Verdict != Rejected {
+		return ""
+	}
+	has := res.Challenge != nil || len(res.WWWAuthenticate) > 0
+	var what string
+	switch {
+	case p.Status != 0 && res.Status != p.Status:
+		what = fmt.Sprintf("%s answers %d here, this server %d", p.Validator, p.Status, res.Status)
+	case p.Challenge == verify.ChallengeNone && has:
+		what = p.Validator + " sends no WWW-Authenticate, this server did"
+	case (p.Challenge == verify.ChallengeRFC6750 || p.Challenge == verify.ChallengeBare) && !has:
+		what = p.Validator + " sends a Bearer WWW-Authenticate, this server sent none"
+	case p.Challenge == verify.ChallengeRFC6750 && res.Challenge != nil && res.Challenge.ErrorCode() == "":
+		what = p.Validator + " names the error in its challenge (error=\"invalid_token\"), this server did not"
+	default:
+		return ""
+	}
+	return "the answer does not look like " + p.Validator + "'s: " + what + "; the service may not run " + p.Validator + ", or something in front of it answers"
 }
 
 // cause names the claim most likely at fault: the first check the hop's

@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/ui"
+	"github.com/jwtrace/jwtrace/verify"
 )
 
 type decodeOptions struct {
@@ -28,6 +31,9 @@ type decodeOptions struct {
 	explainSet bool
 	at         string
 	args       []string
+	// validator shows the claims as that library hands them to the
+	// application.
+	validator string
 }
 
 func newDecodeCmd(d *Deps) *cobra.Command {
@@ -71,6 +77,7 @@ the token is malformed.`,
 	f.StringVar(&opts.tokenEnv, "token-env", "", "read the input from the environment variable `NAME`")
 	f.BoolVar(&opts.json, "json", false, "print one JSON object per token (JSON Lines when not a terminal)")
 	f.BoolVar(&opts.explain, "explain", false, "explain well-known header and claim names (default: on at a terminal)")
+	f.StringVar(&opts.validator, "validator", "", "also show the claims as the validator `LIBRARY` hands them to the application (aspnetcore's claim map; jwtrace validators lists them)")
 	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, Unix seconds, or a duration from now: -1h, +10m) instead of now")
 	_ = cmd.MarkFlagFilename("file")
 	return cmd
@@ -85,6 +92,12 @@ func runDecode(opts *decodeOptions) error {
 			return &usageError{fmt.Errorf("--at: %w", err)}
 		}
 		now = t
+	}
+	var prof *verify.Profile
+	if opts.validator != "" {
+		if prof = verify.LookupProfile(opts.validator); prof == nil {
+			return &usageError{unknownValidator(opts.validator)}
+		}
 	}
 	input, err := readDecodeInput(opts)
 	if err != nil {
@@ -109,7 +122,11 @@ func runDecode(opts *decodeOptions) error {
 	if opts.json {
 		pretty := s.StdoutIsTerminal()
 		for _, t := range res.Tokens {
-			if err := ui.WriteJSON(s.Out, t, pretty); err != nil {
+			var v any = t
+			if prof != nil {
+				v = withApplication{t, prof.AppView(t.Claims)}
+			}
+			if err := ui.WriteJSON(s.Out, v, pretty); err != nil {
 				return err
 			}
 		}
@@ -122,12 +139,41 @@ func runDecode(opts *decodeOptions) error {
 		if err := s.Printer(s.Out).Tokens(res.Tokens, view); err != nil {
 			return err
 		}
+		if prof != nil {
+			for _, t := range res.Tokens {
+				s.Printer(s.Out).AppClaims(prof, prof.AppView(t.Claims))
+			}
+		}
 	}
 	if !res.OK() {
 		fmt.Fprintln(s.ErrOut, "jwtrace: the token is malformed (see the notes above)")
 		return reported(outcomeMalformed)
 	}
 	return nil
+}
+
+// withApplication is a token's JSON with an "application" member: its
+// claims as a validator hands them to the application (null when the
+// library renames none).
+type withApplication struct {
+	tok *decode.Token
+	app *verify.AppView
+}
+
+func (w withApplication) MarshalJSON() ([]byte, error) {
+	tb, err := json.Marshal(w.tok)
+	if err != nil {
+		return nil, err
+	}
+	ab, err := json.Marshal(w.app)
+	if err != nil {
+		return nil, err
+	}
+	tb = bytes.TrimRight(tb, " \n")
+	if len(tb) < 2 || tb[len(tb)-1] != '}' {
+		return tb, nil
+	}
+	return append(append(append(tb[:len(tb)-1:len(tb)-1], `,"application":`...), ab...), '}'), nil
 }
 
 // readDecodeInput gets decode's input from --file, the arguments,

@@ -131,6 +131,7 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 		newAuthorityCmd(d),
 		newMintCmd(d),
 		newVersionCmd(d),
+		newValidatorsCmd(d),
 		newConfigCmd(d, &profile),
 	)
 	addCompletionExamples(root)

@@ -31,12 +31,19 @@ type verifyOptions struct {
 	skipAudience     bool
 	allowNoExp       bool
 	leeway           time.Duration
-	at               string
-	algs             []string
-	typ              string
-	typGiven         bool
-	require          []string
-	scopes           []string
+	// The validator (a library profile) and the rules that tell
+	// libraries apart; *Set: given, even as zero.
+	validator                  string
+	expLeeway, nbfLeeway       time.Duration
+	expLeewaySet, nbfLeewaySet bool
+	skipNbf, allowFutureIat    bool
+	typAllowed                 []string
+	at                         string
+	algs                       []string
+	typ                        string
+	typGiven                   bool
+	require                    []string
+	scopes                     []string
 
 	json, batch bool
 	file        string
@@ -61,7 +68,9 @@ what was expected and what was found.
 
 Issuer and audience rules are required: give --issuer (or --authority, whose
 discovery document names the issuer) and --audience, or say --skip-issuer /
---skip-audience explicitly. Issuer templates such as
+--skip-audience explicitly, or name the library the service validates with
+(--validator go-oidc; jwtrace validators lists them): its defaults decide
+every rule not given, and the report says where one decided. Issuer templates such as
 https://login.microsoftonline.com/{tenantid}/v2.0 take the token's tid.
 
 Keys named or carried by the token (jku, x5u, jwk, x5c) are never used. An
@@ -86,6 +95,7 @@ not be fetched.`,
 			opts.args = args
 			opts.ctx = cmd.Context()
 			opts.typGiven = cmd.Flags().Changed("typ")
+			opts.expLeewaySet, opts.nbfLeewaySet = cmd.Flags().Changed("exp-leeway"), cmd.Flags().Changed("nbf-leeway")
 			return runVerify(opts)
 		},
 	}
@@ -102,6 +112,12 @@ not be fetched.`,
 	f.BoolVar(&opts.skipAudience, "skip-audience", false, "do not check the audience (reported as skipped)")
 	f.BoolVar(&opts.allowNoExp, "allow-no-exp", false, "accept a token without exp")
 	durationVar(f, &opts.leeway, "leeway", 0, "allow this much clock skew for exp, nbf and iat (e.g. 30s)")
+	f.StringVar(&opts.validator, "validator", "", "predict as the validator `LIBRARY` does: its defaults fill every rule not given (jwtrace validators lists them)")
+	durationVar(f, &opts.expLeeway, "exp-leeway", 0, "clock skew allowed on exp alone, over --leeway")
+	durationVar(f, &opts.nbfLeeway, "nbf-leeway", 0, "clock skew allowed on nbf alone, over --leeway")
+	f.BoolVar(&opts.skipNbf, "skip-nbf", false, "do not check nbf")
+	f.BoolVar(&opts.allowFutureIat, "allow-future-iat", false, "accept a token whose iat is in the future")
+	f.Var(&listFlag{&opts.typAllowed}, "typ-allowed", "accept only these header `TYPS` when the token has a typ (comma-separated or repeated)")
 	f.StringVar(&opts.at, "at", "", "evaluate the times at `TIME` (RFC 3339, YYYY-MM-DD, Unix seconds, or a duration from now: -1h, +10m) instead of now")
 	f.Var(&listFlag{&opts.algs}, "alg", "accept only these `ALGS` (comma-separated or repeated; default: what the key allows)")
 	f.StringVar(&opts.typ, "typ", "", "require this header `TYP` (e.g. at+jwt)")
@@ -269,6 +285,17 @@ func (opts *verifyOptions) policy() verify.Policy {
 	if opts.leeway != 0 {
 		p.Leeway = verify.DurationOf(opts.leeway)
 	}
+	if opts.validator != "" {
+		p.Validator = verify.Some(opts.validator)
+	}
+	if opts.expLeewaySet {
+		p.ExpLeeway = verify.DurationOf(opts.expLeeway)
+	}
+	if opts.nbfLeewaySet {
+		p.NbfLeeway = verify.DurationOf(opts.nbfLeeway)
+	}
+	p.SkipNbf, p.AllowFutureIat = verify.Bool(opts.skipNbf), verify.Bool(opts.allowFutureIat)
+	p.TypAllowed = verify.ListOf(opts.typAllowed)
 	return p
 }
 

@@ -1,8 +1,11 @@
 package verify
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Profile is what one validator library decides by default: the rules a
@@ -50,6 +53,13 @@ type Profile struct {
 	// ClaimsNote says, in a sentence, what the mapping means for the
 	// application ("User.Identity.Name is empty unless ...").
 	ClaimsNote string `json:"claims_note,omitempty"`
+	// NameFrom is the token claim the application's user name is read
+	// from by default (aspnetcore: unique_name, mapped to ClaimTypes.Name),
+	// NameProperty what the application calls it (User.Identity.Name), and
+	// NameFix the setting that changes it (NameClaimType = "name").
+	NameFrom     string `json:"name_from,omitempty"`
+	NameProperty string `json:"name_property,omitempty"`
+	NameFix      string `json:"name_fix,omitempty"`
 
 	// Words name the library's own settings behind its defaults, by
 	// Policy YAML key ("exp_leeway": "ClockSkew"), so that a report can
@@ -160,4 +170,91 @@ func (f Failure) StatusFor(check string) int {
 		return 401
 	}
 	return f.Status
+}
+
+// ProfileSummary is a profile's defaults as plain values: what `jwtrace
+// validators` lists.
+type ProfileSummary struct {
+	ExpLeeway string `json:"exp_leeway"`
+	NbfLeeway string `json:"nbf_leeway"`
+	// Nbf: "checked" or "not checked"; FutureIat: "rejected" or
+	// "accepted"; Exp: "required" or "optional".
+	Nbf       string `json:"nbf"`
+	FutureIat string `json:"future_iat"`
+	Exp       string `json:"exp"`
+	// Typ: what the header typ must be ("any", "at+jwt", "JWT or none").
+	Typ string `json:"typ"`
+	// Algs: the algorithms when none are configured ("any the key fits").
+	Algs     string `json:"algs"`
+	Issuer   Unset  `json:"issuer_unset"`
+	Audience Unset  `json:"audience_unset"`
+	// Refusal is the answer to a refused token ("401, Bearer
+	// error=invalid_token").
+	Refusal string `json:"refusal"`
+}
+
+// Summary is the profile's defaults as plain values.
+func (p *Profile) Summary() ProfileSummary {
+	r := p.Defaults.Rules()
+	lw := func(o Opt[time.Duration]) string {
+		if o.Set {
+			return o.Value.String()
+		}
+		return r.Leeway.String()
+	}
+	pick := func(b bool, yes, no string) string {
+		if b {
+			return yes
+		}
+		return no
+	}
+	s := ProfileSummary{
+		ExpLeeway: lw(r.ExpLeeway), NbfLeeway: lw(r.NbfLeeway),
+		Nbf:       pick(r.SkipNbf, "not checked", "checked"),
+		FutureIat: pick(r.AllowFutureIat, "accepted", "rejected"),
+		Exp:       pick(r.AllowNoExp, "optional", "required"),
+		Typ:       "any",
+		Algs:      "any the key fits",
+		Issuer:    p.IssuerUnset, Audience: p.AudienceUnset,
+	}
+	switch {
+	case r.Typ != "":
+		s.Typ = r.Typ
+	case len(r.TypAllowed) > 0:
+		s.Typ = strings.Join(r.TypAllowed, ", ") + " or none"
+	}
+	if len(r.Algs) > 0 {
+		s.Algs = strings.Join(r.Algs, ", ")
+	}
+	f := p.Failure
+	switch f.Challenge {
+	case ChallengeApp:
+		s.Refusal = "the application's"
+	default:
+		s.Refusal = strconv.Itoa(f.StatusFor(""))
+		switch f.Challenge {
+		case ChallengeRFC6750:
+			s.Refusal += `, Bearer error="invalid_token"`
+		case ChallengeBare:
+			s.Refusal += ", Bearer (no error)"
+		case ChallengeNone:
+			s.Refusal += ", no challenge"
+		}
+		for _, c := range sortedKeys(f.StatusByCheck) {
+			s.Refusal += fmt.Sprintf("; %d for %s", f.StatusByCheck[c], c)
+		}
+		if f.ClaimError != "" {
+			s.Refusal += "; " + f.ClaimError + " for a claim rule"
+		}
+	}
+	return s
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

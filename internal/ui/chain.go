@@ -339,6 +339,13 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	if p := r.Prediction; p != nil && p.Error != "" {
 		note("no prediction: ", p.Error)
 	}
+	if p := r.Prediction; p != nil && p.Error == "" {
+		// Which of the validator's defaults decided the prediction.
+		word := map[bool]string{true: "accept", false: "reject"}[p.Accept]
+		for _, why := range p.Because {
+			t.line(&b, ind, span{&th.dim, word + ": "}, span{text: Safe(why)})
+		}
+	}
 	if r.Agrees != nil && !*r.Agrees {
 		t.line(&b, ind, span{&th.err, "✗ " + disagreement(r)})
 	}
