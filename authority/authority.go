@@ -1,6 +1,7 @@
 // Package authority is a small OpenID Connect authority for local work and
 // tests: discovery, a JWKS, a token endpoint (client credentials, device
-// code, refresh token), a device authorization endpoint (RFC 8628) with an
+// code, refresh token, authorization code, token exchange (RFC 8693) and
+// Azure AD's on-behalf-of), a device authorization endpoint (RFC 8628) with an
 // HTML approval page, and minting of arbitrary tokens with the same keys.
 //
 // It is a test authority: it has no passwords (a person approving a device
@@ -50,6 +51,12 @@ const (
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantAuthorizationCode = "authorization_code"
+	// GrantTokenExchange is OAuth 2.0 Token Exchange (RFC 8693 §2.1).
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// GrantJWTBearer is the JWT bearer grant (RFC 7523 §2.1); this
+	// authority serves it for Azure AD's on-behalf-of flow only
+	// (requested_token_use=on_behalf_of).
+	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // Config configures an Authority. The zero value works: keys in memory,
@@ -122,9 +129,15 @@ type Client struct {
 	// email and offline_access are always allowed).
 	Scopes []string `json:"scopes,omitempty"`
 	// GrantTypes it may use. Default: public clients the device code and
-	// refresh token grants; confidential clients those and client
-	// credentials.
+	// refresh token grants; confidential clients those, client
+	// credentials, token exchange and on-behalf-of (GrantTokenExchange,
+	// GrantJWTBearer).
 	GrantTypes []string `json:"grant_types,omitempty"`
+	// ExchangeAudiences, when set, are the audiences (audience or
+	// resource values, or the API of an on-behalf-of scope) it may ask
+	// for in a token exchange or on-behalf-of; others are invalid_target.
+	// Default: any.
+	ExchangeAudiences []string `json:"exchange_audiences,omitempty"`
 	// RedirectURIs are where the authorization endpoint may send it back.
 	// Loopback IP URIs match with any port (RFC 8252 §7.3); none
 	// registered allows any loopback http URI and nothing else.
@@ -145,10 +158,25 @@ func (c *Client) allows(grant string) bool {
 	if len(c.GrantTypes) > 0 {
 		return slices.Contains(c.GrantTypes, grant)
 	}
-	if grant == GrantClientCredentials {
+	if grant == GrantClientCredentials || grant == GrantTokenExchange || grant == GrantJWTBearer {
 		return !c.Public()
 	}
 	return grant == GrantDeviceCode || grant == GrantRefreshToken || grant == GrantAuthorizationCode
+}
+
+// confidentialGrants may only be used by a client with a credential.
+var confidentialGrants = []string{GrantClientCredentials, GrantTokenExchange, GrantJWTBearer}
+
+// Grants are the grant types c may use: GrantTypes, or the defaults (see
+// Client.GrantTypes).
+func (c *Client) Grants() []string {
+	var out []string
+	for _, g := range []string{GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantTokenExchange, GrantJWTBearer} {
+		if c.allows(g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // User is a person who can approve a device code. Subject is both the
@@ -190,7 +218,8 @@ func DefaultUsers() []User {
 
 // File is the JSON configuration file: clients and users.
 //
-//	{"clients": [{"client_id": "orders", "client_secret": "s3cret", "audience": ["api://orders"]}],
+//	{"clients": [{"client_id": "orders", "client_secret": "s3cret", "audience": ["api://orders"],
+//	              "exchange_audiences": ["api://billing"]}],
 //	 "users": [{"sub": "bob", "claims": {"name": "Bob", "email": "bob@example.com"}}]}
 type File struct {
 	Clients []Client `json:"clients"`
@@ -319,12 +348,17 @@ func New(cfg Config) (*Authority, error) {
 			return nil, fmt.Errorf("client %q is configured twice", c.ID)
 		}
 		for _, g := range c.GrantTypes {
-			if g != GrantClientCredentials && g != GrantDeviceCode && g != GrantRefreshToken && g != GrantAuthorizationCode {
+			if g != GrantClientCredentials && g != GrantDeviceCode && g != GrantRefreshToken && g != GrantAuthorizationCode && g != GrantTokenExchange && g != GrantJWTBearer {
 				return nil, fmt.Errorf("client %q: unsupported grant type %q", c.ID, g)
 			}
+			if c.Public() && slices.Contains(confidentialGrants, g) {
+				return nil, fmt.Errorf("client %q: a public client cannot use %s; give it a secret", c.ID, g)
+			}
 		}
-		if c.Public() && slices.Contains(c.GrantTypes, GrantClientCredentials) {
-			return nil, fmt.Errorf("client %q: a public client cannot use client_credentials; give it a secret", c.ID)
+		for _, aud := range c.ExchangeAudiences {
+			if aud == "" || len(aud) > 1000 {
+				return nil, fmt.Errorf("client %q: an exchange audience must be 1 to 1000 characters", c.ID)
+			}
 		}
 		for _, r := range c.RedirectURIs {
 			if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {

@@ -630,7 +630,7 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("%s = %v, want %s", k, d[k], v)
 		}
 	}
-	if g := d["grant_types_supported"].([]any); len(g) != 4 || g[0] != "authorization_code" {
+	if g := d["grant_types_supported"].([]any); len(g) != 6 || g[0] != "authorization_code" {
 		t.Errorf("grant_types_supported %v", g)
 	}
 	// PKCE with S256 only (RFC 7636 §4.2; plain is refused).

@@ -281,7 +281,7 @@ func (a *Authority) discoveryFor(base string) Discovery {
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		AuthorizationResponseIss:          true,
 		TokenEndpointAuthSigningAlgs:      assertionAlgs,
-		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken},
+		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantTokenExchange, GrantJWTBearer},
 		ResponseTypesSupported:            []string{"code"},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  algs,

@@ -36,6 +36,9 @@ type TokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// IssuedTokenType is a token exchange's issued_token_type (RFC 8693
+	// §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // refreshGrant is what a refresh token stands for.
@@ -78,13 +81,17 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp *TokenResponse
 	switch grant {
-	case GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantAuthorizationCode:
+	case GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantAuthorizationCode, GrantTokenExchange, GrantJWTBearer:
+		if client.Public() && slices.Contains(confidentialGrants, grant) {
+			writeError(w, r, oauthErr(http.StatusBadRequest, "unauthorized_client", "client %s is public: %s is for confidential clients (a client secret or private_key_jwt)", logValue(client.ID), grant))
+			return
+		}
 		if !client.allows(grant) {
 			writeError(w, r, oauthErr(http.StatusBadRequest, "unauthorized_client", "client %s may not use %s", logValue(client.ID), grant))
 			return
 		}
 	default:
-		writeError(w, r, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type %s: use %s, %s, %s or %s", logValue(grant), GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken))
+		writeError(w, r, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type %s: use %s, %s, %s, %s, %s or %s", logValue(grant), GrantAuthorizationCode, GrantClientCredentials, GrantDeviceCode, GrantRefreshToken, GrantTokenExchange, GrantJWTBearer))
 		return
 	}
 	switch grant {
@@ -96,6 +103,10 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 		resp, err = a.refreshToken(client, form)
 	case GrantAuthorizationCode:
 		resp, err = a.codeToken(r, client, form)
+	case GrantTokenExchange:
+		resp, err = a.tokenExchange(client, form)
+	case GrantJWTBearer:
+		resp, err = a.onBehalfOf(client, form)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -106,8 +117,13 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func shortGrant(g string) string {
-	if g == GrantDeviceCode {
+	switch g {
+	case GrantDeviceCode:
 		return "device_code"
+	case GrantTokenExchange:
+		return "token-exchange"
+	case GrantJWTBearer:
+		return "on-behalf-of"
 	}
 	return g
 }

@@ -153,8 +153,8 @@ func TestAuthorityServeAnswersAndStopsOnCtrlC(t *testing.T) {
 	log := srv.errOut.String()
 	for _, want := range []string{
 		"jwtrace authority: serving " + base,
-		"clients    jwtrace (public): device_code, refresh_token",
-		"jwtrace-service (secret jwtrace-service-secret): client_credentials, device_code, refresh_token",
+		"clients    jwtrace (public): authorization_code, device_code, refresh_token",
+		"jwtrace-service (secret jwtrace-service-secret): authorization_code, client_credentials, device_code, refresh_token, token-exchange, jwt-bearer",
 		"users      alice email=alice@example.com email_verified=true name=Alice Example",
 		"approval   automatic, as alice",
 		" GET /.well-known/openid-configuration 200",

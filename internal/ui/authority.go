@@ -93,12 +93,4 @@ func (s *safeLineWriter) Write(p []byte) (int, error) {
 
 // AuthorityGrants are the grants a client may use: its own list, or the
 // authority's defaults for public and confidential clients.
-func AuthorityGrants(c authority.Client) []string {
-	if len(c.GrantTypes) > 0 {
-		return c.GrantTypes
-	}
-	if c.Public() {
-		return []string{authority.GrantDeviceCode, authority.GrantRefreshToken}
-	}
-	return []string{authority.GrantClientCredentials, authority.GrantDeviceCode, authority.GrantRefreshToken}
-}
+func AuthorityGrants(c authority.Client) []string { return c.Grants() }
