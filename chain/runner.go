@@ -168,7 +168,9 @@ type Runner struct {
 type keyEntry struct {
 	keys   *verify.KeySet
 	issuer string
-	err    error
+	// algs are the discovery document's signing algorithms.
+	algs []string
+	err  error
 }
 
 // drainBytes is how much of a body is read, besides what is kept, so that
@@ -459,6 +461,7 @@ func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
 		return &Prediction{Failed: []string{}, Error: "keys: " + e.err.Error(), Summary: "no prediction: the hop's keys could not be loaded"}
 	}
 	vr := rules.verifyRules(e.issuer)
+	vr.DiscoveredAlgs(e.algs)
 	vr.At = r.now()
 	v := &verify.Verifier{Keys: e.keys, Rules: vr}
 	res := v.Verify(ctx, r.Token)
@@ -491,7 +494,7 @@ func (r *Runner) loadKeys(ctx context.Context, rules *Rules) keyEntry {
 	ks, origin, err := r.Fetcher.LoadKeys(ctx, src)
 	e := keyEntry{keys: ks, err: err}
 	if err == nil {
-		e.issuer = origin.Issuer
+		e.issuer, e.algs = origin.Issuer, origin.SigningAlgs
 		if len(origin.Keys) == 0 {
 			e.err = errors.New("no usable key: " + strings.Join(origin.Notes, "; "))
 		}

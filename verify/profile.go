@@ -37,6 +37,13 @@ type Profile struct {
 	// service configures none.
 	Defaults Policy `json:"defaults"`
 
+	// AlgsFromDiscovery: where the service configures no algorithms and
+	// its keys come from an authority, the library takes the algorithms
+	// its discovery document lists (id_token_signing_alg_values_supported),
+	// those of AlgsSupported only; Defaults.Algs when it lists none.
+	AlgsFromDiscovery bool     `json:"algs_from_discovery,omitempty"`
+	AlgsSupported     []string `json:"algs_supported,omitempty"`
+
 	// IssuerUnset and AudienceUnset say what the library does when the
 	// service configures no issuer (audience).
 	IssuerUnset   Unset `json:"issuer_unset"`

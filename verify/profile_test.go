@@ -194,3 +194,29 @@ func TestBecauseNamesTheDefaultThatDecided(t *testing.T) {
 		t.Errorf("checks a default decided: %v, want only not_before", got)
 	}
 }
+
+// go-oidc takes the algorithms the provider's discovery lists, those it
+// supports (oidc/oidc.go@v3.21.0), RS256 only when it lists none.
+func TestAValidatorTakesTheDiscoveredAlgorithms(t *testing.T) {
+	p := Policy{Validator: Some("go-oidc")}
+	r := p.Rules()
+	if strings.Join(r.Algs, ",") != "RS256" {
+		t.Fatalf("before discovery: %v, want RS256", r.Algs)
+	}
+	r.DiscoveredAlgs([]string{"ES256", "HS256", "RS256"})
+	if strings.Join(r.Algs, ",") != "ES256,RS256" || r.by(RuleAlg) != "go-oidc" {
+		t.Errorf("after discovery: %v by %q, want ES256,RS256 by go-oidc", r.Algs, r.by(RuleAlg))
+	}
+	p.Algs = List("PS256")
+	r = p.Rules()
+	r.DiscoveredAlgs([]string{"ES256"})
+	if strings.Join(r.Algs, ",") != "PS256" {
+		t.Errorf("declared algs: %v, want PS256", r.Algs)
+	}
+	// jose takes no algorithms from discovery.
+	r = (&Policy{Validator: Some("jose")}).Rules()
+	r.DiscoveredAlgs([]string{"ES256"})
+	if len(r.Algs) != 0 {
+		t.Errorf("jose: %v, want the key to decide", r.Algs)
+	}
+}

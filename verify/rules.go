@@ -61,6 +61,29 @@ type Rules struct {
 	IssuerUnset, AudienceUnset Unset
 }
 
+// DiscoveredAlgs applies a validator that takes its algorithms from the
+// authority's discovery document (Profile.AlgsFromDiscovery: go-oidc,
+// express-oauth2-jwt-bearer) to the algorithms that document lists, when
+// the rules do not declare their own.
+func (r *Rules) DiscoveredAlgs(algs []string) {
+	prof := LookupProfile(r.Validator)
+	if prof == nil || !prof.AlgsFromDiscovery || r.by(RuleAlg) == "" && len(r.Algs) > 0 || len(algs) == 0 {
+		return
+	}
+	var out []string
+	for _, a := range algs {
+		if len(prof.AlgsSupported) == 0 || contains(prof.AlgsSupported, a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) > 0 {
+		r.Algs = out
+		if r.by(RuleAlg) == "" {
+			r.Defaulted = append(r.Defaulted, RuleAlg)
+		}
+	}
+}
+
 // by is the validator when rule's value is its default, else "".
 func (r *Rules) by(rule string) string {
 	for _, d := range r.Defaulted {

@@ -134,6 +134,7 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && origin.Issuer != "" && (rules.IssuerUnset == "" || rules.IssuerUnset == UnsetDiscovered) {
 		rules.Issuers = []string{origin.Issuer}
 	}
+	rules.DiscoveredAlgs(origin.SigningAlgs)
 	if err := rules.Check(); err != nil {
 		return nil, err
 	}

@@ -25,10 +25,13 @@ type Origin struct {
 	// Issuer is the discovery document's issuer.
 	Issuer    string     `json:"issuer,omitempty"`
 	Discovery *FetchInfo `json:"discovery,omitempty"`
-	JWKS      *FetchInfo `json:"jwks,omitempty"`
-	Files     []string   `json:"files,omitempty"`
-	Secret    string     `json:"secret,omitempty"`
-	Keys      []Key      `json:"keys"`
+	// SigningAlgs are the discovery document's
+	// id_token_signing_alg_values_supported.
+	SigningAlgs []string   `json:"signing_algs,omitempty"`
+	JWKS        *FetchInfo `json:"jwks,omitempty"`
+	Files       []string   `json:"files,omitempty"`
+	Secret      string     `json:"secret,omitempty"`
+	Keys        []Key      `json:"keys"`
 	// Notes name keys that were left out and why.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -85,7 +88,7 @@ func (f *Fetcher) LoadKeys(ctx context.Context, src Sources) (*KeySet, *Origin, 
 		if err != nil {
 			return nil, nil, err
 		}
-		o.Issuer, o.Discovery = d.Issuer, &info
+		o.Issuer, o.Discovery, o.SigningAlgs = d.Issuer, &info, d.SigningAlgs
 		if jwksURL == "" {
 			jwksURL = d.JWKSURI
 		}
