@@ -215,9 +215,16 @@ func TestREADMELiveExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// $LATE_TOKEN expired two minutes before that clock: the validator
+	// profiles' example.
+	late, err := w.Mint(map[string]any{"sub": "alice", "aud": demo.Audience, "scope": "workouts.read",
+		"iat": minted.Add(-time.Hour).Unix(), "exp": minted.Add(-2 * time.Minute).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stopped := func() time.Time { return minted }
 	t.Chdir("..")
-	vars := append([]string{"TOKEN=" + token}, w.Env()...)
+	vars := append([]string{"TOKEN=" + token, "LATE_TOKEN=" + late}, w.Env()...)
 	lookup := func(name string) string {
 		for _, kv := range vars {
 			if k, v, _ := strings.Cut(kv, "="); k == name {
