@@ -443,9 +443,9 @@ func claimMeaning(name string, p Provider) string {
 	case "cnf":
 		return "confirmation key: the token is bound to a key (DPoP, mTLS)"
 	case "act":
-		return "actor: who acts on the subject's behalf (token exchange)"
+		return "actor: who acts on the subject's behalf; a nested act is an earlier actor, the outermost act is the current actor (RFC 8693 section 4.1)"
 	case "may_act":
-		return "who may act on the subject's behalf"
+		return "who may act on the subject's behalf: the party allowed to exchange this token (RFC 8693 section 4.4)"
 	case "events":
 		return "security events (logout tokens)"
 	case "typ":

@@ -78,13 +78,15 @@ type Token struct {
 type tokenFields Token
 
 // MarshalJSON writes the token with an "explain" object: what jwtrace says
-// about each header parameter and claim it knows. It is computed here, not
-// while decoding, so that decoding stays cheap.
+// about each header parameter and claim it knows, and a "delegation"
+// object when it has act or may_act (see Delegation). They are computed
+// here, not while decoding, so that decoding stays cheap.
 func (t *Token) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		*tokenFields
-		Explain *Explanations `json:"explain,omitempty"`
-	}{(*tokenFields)(t), t.Explanations()})
+		Explain    *Explanations `json:"explain,omitempty"`
+		Delegation *Delegation   `json:"delegation,omitempty"`
+	}{(*tokenFields)(t), t.Explanations(), t.Delegation()})
 }
 
 // Signature summarises the third part of a JWS.

@@ -109,6 +109,7 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 		if t.Lifetime != nil {
 			line("  %s %s %s", th.dim.Render("lifetime"), t.Lifetime.Human, th.dim.Render("(exp - iat)"))
 		}
+		renderDelegation(line, th, t.Delegation())
 	} else if t.Payload != nil {
 		b.WriteString("\n")
 		line("%s", th.section.Render("Payload"))
@@ -148,6 +149,34 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	if t.Nested != nil {
 		b.WriteString("\n")
 		renderToken(b, th, t.Nested, v, level+1, false)
+	}
+}
+
+// renderDelegation shows what act, may_act and azp say (decode.Delegation)
+// under the claims: the chain in the order the parties acted, the current
+// actor named (RFC 8693 section 4.1: the outermost act), and what is wrong
+// with the claims. Nothing for a token without act or may_act.
+func renderDelegation(line func(string, ...any), th *theme, d *decode.Delegation) {
+	if d == nil {
+		return
+	}
+	subject := d.Subject
+	if subject == "" {
+		subject = "the subject"
+	}
+	if cur := d.Current(); cur != nil {
+		line("  %s %s %s", th.dim.Render("delegation"), Safe(d.Chain),
+			th.dim.Render("("+Safe(cur.Name())+" acts for "+Safe(subject)+" now; RFC 8693 section 4.1)"))
+	}
+	if d.MayAct != nil {
+		line("  %s %s %s", pad(th.dim.Render("may act"), 10), Safe(d.MayAct.Name()),
+			th.dim.Render("(may_act: "+Safe(d.MayAct.Name())+" may exchange this token to act for "+Safe(subject)+")"))
+	}
+	if d.AuthorizedParty != "" {
+		line("  %s %s %s", pad(th.dim.Render("issued to"), 10), Safe(d.AuthorizedParty), th.dim.Render("(azp: the client that asked for this token)"))
+	}
+	for _, p := range d.Problems {
+		line("  %s %s", th.warn.Render("!"), Safe(p))
 	}
 }
 
