@@ -46,6 +46,7 @@ type fileHop struct {
 	BodyFile string            `yaml:"body_file"`
 	Expect   intList           `yaml:"expect"`
 	Rules    *verify.Policy    `yaml:"rules"`
+	Exchange *fileExchange     `yaml:"exchange"`
 }
 
 // intList takes a status or a list of statuses.
@@ -135,6 +136,9 @@ func ParseFile(path string, data []byte, getenv func(string) (string, bool)) ([]
 	for i, fh := range fc.Hops {
 		x := &expander{getenv: getenv}
 		h, err := fh.hop(dir, &fc)
+		if err == nil {
+			h.Exchange, err = fh.Exchange.build(i, tree, x)
+		}
 		if err == nil {
 			expandHop(&h, x)
 			err = x.err()

@@ -36,6 +36,10 @@ type Hop struct {
 	// Rules are what the hop declares it enforces; nil when it declares
 	// none (then jwtrace makes no prediction).
 	Rules *Rules
+	// Exchange, when not nil, is the exchange performed before the hop is
+	// called (exchange.go); nil passes on the token the previous hop
+	// received.
+	Exchange *Exchange
 }
 
 // Rules are a hop's declared policy: what the hop says it enforces and
@@ -168,6 +172,9 @@ func (h *Hop) check(allowHTTP bool) error {
 		if s < 100 || s > 599 {
 			return fmt.Errorf("expected status %d is not an HTTP status", s)
 		}
+	}
+	if err := h.Exchange.check(allowHTTP); err != nil {
+		return fmt.Errorf("exchange: %w", err)
 	}
 	if r := h.Rules; r != nil {
 		if u := r.Policy.Authority.Value; u != "" {

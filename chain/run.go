@@ -28,6 +28,13 @@ type Request struct {
 	BodyBytes     int
 	StopOnFailure bool
 	OnHop         func(i int, name string, started time.Time)
+	// Discover reads every hop's protected resource metadata, not only
+	// that of a hop whose challenge names it (Runner.Discover).
+	Discover bool
+	// Exchanger performs the hops' exchange:, PassThrough ignores them
+	// (Runner's; see exchange.go).
+	Exchanger   Exchanger
+	PassThrough bool
 	// Each, when not nil, gets each hop's result as it finishes.
 	Each func(*Result)
 }
@@ -48,6 +55,11 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 		BodyBytes:     req.BodyBytes,
 		StopOnFailure: req.StopOnFailure,
 		OnHop:         req.OnHop,
+		Discover:      req.Discover,
+		AllowHTTP:     req.AllowHTTP,
+		MetadataHosts: NamedOrigins(req.Hops),
+		Exchanger:     req.Exchanger,
+		PassThrough:   req.PassThrough,
 	}
 	if r.Client == nil {
 		r.Client = netx.Default()

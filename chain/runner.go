@@ -93,6 +93,17 @@ type Result struct {
 	// Cause names the claim most likely at fault when the hop rejected the
 	// token (or the prediction disagrees).
 	Cause *Cause `json:"cause,omitempty"`
+	// Metadata is the hop's protected resource metadata (RFC 9728), when
+	// its challenge names it or Runner.Discover (see metadata.go);
+	// RulesFrom says where the prediction's rules came from:
+	// RulesDeclared or RulesMetadata.
+	Metadata  *Metadata `json:"metadata,omitempty"`
+	RulesFrom string    `json:"rules_from,omitempty"`
+	// Received is the token the hop was sent and where it came from;
+	// Relay the relay note, when it is not meant for the hop (see
+	// exchange.go).
+	Received *HopToken `json:"received,omitempty"`
+	Relay    string    `json:"relay,omitempty"`
 }
 
 // Prediction is verify's answer under a hop's declared rules.
@@ -158,11 +169,30 @@ type Runner struct {
 	// progress line while a slow hop is in flight. It runs on Run's
 	// goroutine; hops not sent are not announced.
 	OnHop func(i int, name string, started time.Time)
+	// Discover reads every hop's protected resource metadata at the
+	// well-known URL under its URL (RFC 9728 §3.1), not only a hop whose
+	// challenge names resource_metadata. AllowHTTP permits plain http to
+	// hosts other than loopback for those documents and the keys of the
+	// rules they imply; MetadataHosts are origins besides each hop's own
+	// where a challenge's resource_metadata may be fetched (NamedOrigins).
+	Discover      bool
+	AllowHTTP     bool
+	MetadataHosts []string
+	// Exchanger performs the exchanges hops declare (exchange:, see
+	// exchange.go); PassThrough ignores them: every hop gets the chain's
+	// token.
+	Exchanger   Exchanger
+	PassThrough bool
 
 	mu   sync.Mutex
 	keys map[string]keyEntry
+	meta map[string]*metaDoc
 	// mk finds the token in server text (built once per token).
 	mk atomic.Pointer[masker]
+	// others mask the chain's other tokens (exchange.go), maskers holds
+	// them.
+	others  []*masker
+	maskers map[string]*masker
 }
 
 type keyEntry struct {
@@ -192,6 +222,8 @@ const (
 func (r *Runner) Run(ctx context.Context, hops []Hop, each func(*Result)) *Report {
 	rep := &Report{Hops: make([]*Result, 0, len(hops))}
 	stopped := false
+	flow := r.startFlow(hops)
+	defer flow.end()
 	for i := range hops {
 		var res *Result
 		if stopped {
@@ -201,7 +233,7 @@ func (r *Runner) Run(ctx context.Context, hops []Hop, each func(*Result)) *Repor
 			if r.OnHop != nil {
 				r.OnHop(i+1, hops[i].Name, time.Now())
 			}
-			res = r.Hop(ctx, i+1, &hops[i])
+			res = flow.send(ctx, i, r.Hop)
 			if !res.AsExpected && r.StopOnFailure {
 				stopped = true
 			}
@@ -234,6 +266,7 @@ func (r *Runner) Hop(ctx context.Context, index int, h *Hop) *Result {
 		res.Prediction = r.predict(ctx, h.Rules)
 	}
 	r.judge(res)
+	r.readMetadata(ctx, h, res)
 	r.maskResult(res)
 	return res
 }
@@ -403,7 +436,7 @@ func (r *Runner) mask(s string) string {
 	if r.Token == "" {
 		return s
 	}
-	return r.masker().mask(s)
+	return r.maskOthers(r.masker().mask(s))
 }
 
 func (r *Runner) masker() *masker {
@@ -713,7 +746,11 @@ func (rep *Report) finish() {
 		fmt.Fprintf(&b, "; %d not sent (--stop-on-failure)", s.NotSent)
 	}
 	if len(disagree) > 0 {
-		fmt.Fprintf(&b, "; %s: the server and its declared rules disagree", hopRef(disagree[0]))
+		whose := "its declared rules"
+		if disagree[0].RulesFrom == RulesMetadata {
+			whose = "the rules its metadata implies"
+		}
+		fmt.Fprintf(&b, "; %s: the server and %s disagree", hopRef(disagree[0]), whose)
 		if len(disagree) > 1 {
 			fmt.Fprintf(&b, " (and %d more)", len(disagree)-1)
 		}

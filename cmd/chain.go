@@ -17,6 +17,7 @@ import (
 
 	"github.com/jwtrace/jwtrace/chain"
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/report"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/login"
 	"github.com/jwtrace/jwtrace/verify"
@@ -42,9 +43,13 @@ type chainOptions struct {
 	showToken     bool
 	bodyBytes     int
 	stopOnFailure bool
+	discover      bool
+	compare       bool
 	json          bool
 	timeout       time.Duration
 	http          httpFlags
+	// reports are --junit, --html and --annotate.
+	reports report.ChainFlags
 }
 
 // defaultBodyBytes is what --show-body alone keeps of a failing body.
@@ -71,6 +76,24 @@ and where its keys come from (authority or jwks_url). For such a hop jwtrace
 predicts the answer with verify's checks and marks loudly a hop where the
 server and its declared rules disagree. When a hop rejects the token, jwtrace
 names the claim most likely at fault.
+
+When a hop's challenge names its OAuth 2.0 Protected Resource Metadata
+(resource_metadata, RFC 9728), or for every hop with --discover (the
+well-known URL under the hop's URL, RFC 9728 §3.1), jwtrace reads it (without
+the token, only from the hop's host or one you named) and shows its resource,
+authorization servers, scopes and algorithms. A hop that declares no rules is
+then predicted from it (issuer among its authorization servers, audience its
+resource, keys from that authority), and any hop is told what the token lacks
+for it (issuer, audience, a scope its challenge requires).
+
+A chain file's hop may declare exchange: (mode token-exchange, RFC 8693, or
+on-behalf-of, Azure AD; authority or token_endpoint, client_id,
+client_secret from ${VAR}, audience, resource, scope): before that hop,
+jwtrace exchanges the token the previous hop received, as the previous
+service would, and sends the issued token instead. Each hop's report shows
+the token it received (aud, scope, the act chain) and where it came from; a
+relay note marks a hop sent a token meant for another service. --compare
+runs the file pass-through and with the exchanges, side by side.
 
 The token comes from --token (- for stdin), --token-file, --token-env NAME,
 $JWTRACE_TOKEN, stdin, or the login cache with --login and the login flags
@@ -110,7 +133,12 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	f.IntVar(&opts.bodyBytes, "show-body", 0, "print the first `N` bytes of each unexpected answer's body (--show-body=N; alone: 512)")
 	f.Lookup("show-body").NoOptDefVal = strconv.Itoa(defaultBodyBytes)
 	f.BoolVar(&opts.stopOnFailure, "stop-on-failure", false, "send no more hops after one answers unexpectedly")
+	f.BoolVar(&opts.discover, "discover", false, "read every hop's protected resource metadata at its well-known URL (RFC 9728), not only when its challenge names it")
+	f.BoolVar(&opts.compare, "compare", false, "run the chain file twice, pass-through (exchange: ignored) and with its hops' exchanges, and show both side by side; the exit status is the exchange run's")
 	f.BoolVar(&opts.json, "json", false, "print the report as one JSON object")
+	f.StringVar(&opts.reports.JUnit, "junit", "", "also write the report as JUnit XML to `FILE`, one test case per hop (for CI test reports)")
+	f.StringVar(&opts.reports.HTML, "html", "", "also write the report as one self-contained HTML page to `FILE`, with a sequence diagram of the calls")
+	f.BoolVar(&opts.reports.Annotate, "annotate", false, "when $GITHUB_ACTIONS is true, write ::error and ::warning workflow commands to stderr for unexpected and disagreeing hops")
 	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on a hop (and a key fetch) after this long")
 	opts.http.bind(f)
 	// The login flags pick the cached login of --login; say so in --help,
@@ -123,6 +151,8 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 		opts.loginFlags = append(opts.loginFlags, fl)
 	})
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("junit", "xml")
+	_ = cmd.MarkFlagFilename("html", "html")
 	_ = cmd.MarkFlagFilename("token-file")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
 	return cmd
@@ -170,6 +200,10 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 		AllowHTTP:     opts.http.allowHTTP,
 		BodyBytes:     opts.bodyBytes,
 		StopOnFailure: opts.stopOnFailure,
+		Discover:      opts.discover,
+	}
+	if opts.compare {
+		return chainCompare(ctx, opts, req, token, now)
 	}
 	var table *ui.ChainTable
 	var progress *ui.HopProgress
@@ -199,6 +233,7 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 			table.Hop(&hops[res.Index-1], res)
 		}
 	}
+	opts.exchangeHooks(&req)
 	rep, err := chain.Run(ctx, req)
 	if rep == nil {
 		return nil, &usageError{err}
@@ -211,6 +246,9 @@ func chainReport(ctx context.Context, opts *chainOptions, args []string) (*chain
 	} else {
 		progress.Stop()
 		table.Summary(rep)
+	}
+	if werr := opts.reports.Write(rep, report.Chain{Source: opts.file, Token: token, ShowToken: opts.showToken, TokenInfo: tokenLine(token, now), At: now}, s.Getenv, s.ErrOut); werr != nil && err == nil {
+		err = werr
 	}
 	if err != nil {
 		return rep, err

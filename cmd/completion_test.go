@@ -43,7 +43,7 @@ func TestCompletionRequests(t *testing.T) {
 		{
 			"top-level commands",
 			[]string{""},
-			[]string{"authority", "chain", "completion", "config", "decode", "demo", "help", "introspect", "login", "logout", "mint", "token", "userinfo", "validators", "verify", "version"},
+			[]string{"authority", "chain", "completion", "config", "decode", "demo", "exchange", "help", "introspect", "login", "logout", "mint", "token", "userinfo", "validators", "verify", "version"},
 			":4",
 		},
 		{"a command prefix", []string{"ver"}, []string{"verify", "version"}, ":4"},

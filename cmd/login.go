@@ -40,6 +40,8 @@ type loginOptions struct {
 	clientKeyFile   string
 	clientKeyID     string
 	clientAssertion string
+	// protectedResource is login's --protected-resource.
+	protectedResource string
 }
 
 // loginOpts are the options of the commands that log in, on d.
@@ -80,6 +82,14 @@ The access token is printed on stdout and nothing else, so
 TOKEN=$(jwtrace login ...) works; --id-token prints the ID token, --json the
 whole response with decoded summaries. A one-line summary goes to stderr.
 
+--protected-resource URL logs in for a service that publishes OAuth 2.0
+Protected Resource Metadata (RFC 9728), as MCP clients do: jwtrace reads it
+at the well-known URL built from URL (without a token), logs in at its first
+authorization server (or at --authority, if that is one of them), and sends
+resource= (RFC 8707) with the metadata's resource, so that the token's
+audience is the service. --resource is then refused: the metadata names the
+resource; without --protected-resource, --resource sends what you give.
+
 Tokens are cached (files readable only by you) per authority, client,
 grant and scopes: an unexpired token is reused, an expired one is refreshed
 with its refresh token. --force logs in again; jwtrace logout clears the
@@ -112,6 +122,7 @@ login was denied or expired, 130 interrupted.`,
 	f.StringVar(&opts.req.RedirectHost, "redirect-host", "127.0.0.1", "auth-code: the redirect URI's `HOST`: 127.0.0.1, [::1] or localhost")
 	f.StringVar(&opts.req.LoginPrompt, "prompt", "", "auth-code: send prompt=`VALUE` (login, consent, select_account, none)")
 	f.StringVar(&opts.req.LoginHint, "login-hint", "", "auth-code: send login_hint=`USER`")
+	f.StringVar(&opts.protectedResource, "protected-resource", "", "log in for the service at `URL`: its RFC 9728 metadata names the authority and the resource= to send (not with --resource)")
 	cmd.AddCommand(newLoginStatusCmd(s, now))
 	return cmd
 }
@@ -345,6 +356,11 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if opts.protectedResource != "" {
+		if err := opts.discoverResource(ctx); err != nil {
+			return err
+		}
+	}
 	c, err := opts.prepare()
 	if err != nil {
 		return err
@@ -385,6 +401,30 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 	_, err = fmt.Fprintln(s.Out, out)
 	return err
+}
+
+// discoverResource fills --authority and --resource from the metadata of
+// --protected-resource.
+func (opts *loginOptions) discoverResource(ctx context.Context) error {
+	s, req := opts.streams, &opts.req
+	if req.Resource != "" {
+		return &usageError{errors.New("give --protected-resource or --resource, not both: --protected-resource sends resource= with the resource its metadata names")}
+	}
+	if _, err := checkURLFlag("--protected-resource", opts.protectedResource, opts.http.allowHTTP); err != nil {
+		return err
+	}
+	hc, err := opts.http.client(s, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now}
+	pr, err := c.DiscoverResource(ctx, opts.protectedResource, req.Authority)
+	if err != nil {
+		return err
+	}
+	req.Authority, req.Resource = pr.Authority, pr.Resource
+	fmt.Fprintf(s.ErrOut, "%s names authority %s; asking for resource=%s\n", ui.Safe(pr.Metadata.URL), ui.Safe(pr.Authority), ui.Safe(pr.Resource))
+	return nil
 }
 
 // errNoAuthority is prepare's usage error when the flags name no

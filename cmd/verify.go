@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jwtrace/jwtrace/internal/report"
 	"github.com/jwtrace/jwtrace/internal/ui"
 	"github.com/jwtrace/jwtrace/verify"
 	"github.com/jwtrace/jwtrace/verify/explain"
@@ -52,6 +53,9 @@ type verifyOptions struct {
 
 	timeout time.Duration
 	http    httpFlags
+
+	// junit is --junit FILE, with --batch.
+	junit report.BatchFlags
 }
 
 func newVerifyCmd(d *Deps) *cobra.Command {
@@ -125,12 +129,14 @@ not be fetched.`,
 	f.Var(&listFlag{&opts.scopes}, "scope", "require these `SCOPES` in scp or scope (comma-separated or repeated)")
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.batch, "batch", false, "read one token per line from stdin (or --file); write one JSON line per token")
+	f.StringVar(&opts.junit.JUnit, "junit", "", "with --batch: also write the results as JUnit XML to `FILE`, one test case per token (for CI test reports)")
 	f.StringVarP(&opts.file, "file", "f", "", "read the token (with --batch, the tokens) from `FILE` (- for stdin)")
 	f.StringVar(&opts.tokenEnv, "token-env", "", "read the token from the environment variable `NAME`")
 	f.DurationVar(&opts.timeout, "timeout", verify.DefaultTimeout, "give up on an HTTP request after this long")
 	opts.http.bind(f)
 	_ = cmd.MarkFlagFilename("key")
 	_ = cmd.MarkFlagFilename("file")
+	_ = cmd.MarkFlagFilename("junit", "xml")
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
 	cmd.SetFlagErrorFunc(flagErrors)
 	return cmd
@@ -156,8 +162,11 @@ func runVerify(opts *verifyOptions) error {
 	if opts.batch && (len(opts.args) > 0 || opts.tokenEnv != "") {
 		return &usageError{errors.New("--batch reads tokens from stdin or --file FILE, one per line; give no token argument or --token-env")}
 	}
+	if opts.junit.JUnit != "" && !opts.batch {
+		return &usageError{errors.New("--junit writes the results of --batch (one test case per token); add --batch, or leave --junit out")}
+	}
 	if opts.batch {
-		req.Batch, req.BatchOut, req.Explain = s.In, s.Out, explain.CLI.FillFailures
+		req.Batch, req.BatchOut, req.Explain = s.In, opts.junit.Out(s.Out), explain.CLI.FillFailures
 		if opts.file != "" && opts.file != "-" {
 			f, err := os.Open(opts.file)
 			if err != nil {
@@ -192,6 +201,9 @@ func runVerify(opts *verifyOptions) error {
 			return &usageError{errors.New("--batch read no token from stdin")}
 		}
 		fmt.Fprintf(s.ErrOut, "%d %s: %d valid, %d rejected\n", st.Tokens, map[bool]string{true: "token", false: "tokens"}[st.Tokens == 1], st.Valid, st.Rejected)
+		if err := opts.junit.Write(opts.file, opts.now()); err != nil {
+			return err
+		}
 		if st.Rejected > 0 {
 			return reported(outcomeRejected)
 		}

@@ -41,6 +41,17 @@
 //     one did not). Each hop adds one to the Jwtrace-Hops request header;
 //     past MaxHops the downstream is not called and the answer is 508.
 //
+// Every challenge of a 400, 401 or 403 ends with resource_metadata, the
+// URL of the service's OAuth 2.0 Protected Resource Metadata (RFC 9728
+// §5.1), which the service serves, without a token, at the well-known URL
+// built from its resource identifier (§3.1): Config.Resource, or by
+// default the URL the request went to (its scheme, Host and path, no
+// query), so that a request to /plan names
+// /.well-known/oauth-protected-resource/plan, whose resource is .../plan.
+// The document (metadata.go) names the issuers as authorization_servers,
+// the scopes, the algorithms when the policy declares them, and header as
+// the one bearer method.
+//
 // Challenge values are quoted strings with " and \ escaped and control
 // characters dropped; error_description is further kept to the characters
 // RFC 6750 §3 allows there (printable ASCII without " and \: a " becomes ',
@@ -112,6 +123,15 @@ type Config struct {
 	// Downstream, when set, is called after a token is accepted, with the
 	// same Authorization header; its answer is part of this one.
 	Downstream string
+	// Resource is the resource identifier the service's protected
+	// resource metadata names (RFC 9728 §2): an http(s) URL without a
+	// fragment. The metadata is then served only at the well-known URL
+	// built from it. Default: the URL each request went to.
+	Resource string
+	// AuthorizationServers are the metadata's authorization_servers.
+	// Default: the policy's issuers (those without a {tenantid}
+	// template).
+	AuthorizationServers []string
 	// Client makes the discovery, JWKS and downstream requests; it should
 	// have a timeout. Default: a client with DefaultTimeout that dials the
 	// name localhost only to loopback addresses. The keys follow redirects
@@ -171,6 +191,7 @@ type handler struct {
 	src         verify.Sources
 	fetcher     *verify.Fetcher
 	downstream  string
+	meta        metaConfig
 	dsClient    *http.Client
 	dsTimeout   time.Duration
 	now         func() time.Time
@@ -244,6 +265,10 @@ func newHandler(cfg Config) (*handler, error) {
 			bad("%v", err)
 		}
 	}
+	meta, err := newMetaConfig(cfg, pol, rules)
+	if err != nil {
+		bad("%v", err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.New("resource: " + strings.Join(errs, "; "))
 	}
@@ -271,6 +296,7 @@ func newHandler(cfg Config) (*handler, error) {
 		src:        src,
 		fetcher:    &verify.Fetcher{Client: &keyClient, AllowHTTP: cfg.AllowHTTP, Now: now},
 		downstream: cfg.Downstream,
+		meta:       meta,
 		dsClient:   &dsClient,
 		dsTimeout:  dsTimeout,
 		now:        now,
@@ -313,12 +339,22 @@ type answer struct {
 	status    int
 	challenge string // WWW-Authenticate, if any
 	body      Response
-	logNote   string
+	// raw, when set, is sent instead of body (the metadata document).
+	raw     []byte
+	logNote string
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	a := h.serve(r)
+	a, ok := h.serveMetadata(r)
+	if !ok {
+		a = h.serve(r)
+	}
+	if strings.HasPrefix(a.challenge, "Bearer ") {
+		if u := h.metadataURL(r); u != "" {
+			a.challenge += ", resource_metadata=" + quote(u)
+		}
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
@@ -333,6 +369,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := json.Marshal(a.body)
 	if err != nil { // cannot happen: every field marshals
 		body = []byte(`{"service":` + strconv.Quote(h.name) + `}`)
+	}
+	if a.raw != nil {
+		body = a.raw
 	}
 	w.WriteHeader(a.status)
 	if r.Method != http.MethodHead {

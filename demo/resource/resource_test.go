@@ -128,7 +128,7 @@ func TestNoTokenIsAChallengeWithoutError(t *testing.T) {
 	srv := start(t, Config{Name: "workouts", Policy: pol("http://127.0.0.1:1", "api://workouts")})
 	for _, auth := range [][]string{nil, {"Basic YWxpY2U6c2VjcmV0"}, {"Bearertoken"}} {
 		r := call(t, srv.URL, auth...)
-		if r.status != 401 || r.challenge != `Bearer realm="workouts"` {
+		if r.status != 401 || r.challenge != `Bearer realm="workouts", resource_metadata="`+srv.URL+`/.well-known/oauth-protected-resource"` {
 			t.Errorf("%q: status %d, challenge %q", auth, r.status, r.challenge)
 		}
 		if r.body.Service != "workouts" || r.body.Error != "" {
@@ -149,7 +149,7 @@ func TestMalformedRequestsAreInvalidRequest(t *testing.T) {
 		"token in the URL": {srv.URL + "/?access_token=a.b.c", nil, "send the token in the Authorization header, not in the URL"},
 	} {
 		r := call(t, c.url, c.auth...)
-		want := `Bearer realm="workouts", error="invalid_request", error_description="` + c.desc + `"`
+		want := `Bearer realm="workouts", error="invalid_request", error_description="` + c.desc + `", resource_metadata="` + srv.URL + `/.well-known/oauth-protected-resource"`
 		if r.status != 400 || r.challenge != want || r.body.Error != "invalid_request" || r.body.ErrorDescription != c.desc {
 			t.Errorf("%s: status %d, challenge %q, body %s", name, r.status, r.challenge, r.raw)
 		}
@@ -264,7 +264,7 @@ func TestMissingScopeIsForbidden(t *testing.T) {
 	srv := start(t, Config{Name: "workouts", Policy: pol(auth.Issuer, "api://workouts", "workouts.read", "workouts.write")})
 	tok := auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts", "scp": "workouts.read"})
 	r := call(t, srv.URL, bearer(tok))
-	want := `Bearer realm="workouts", error="insufficient_scope", scope="workouts.read workouts.write", error_description="missing workouts.write; the token has: workouts.read"`
+	want := `Bearer realm="workouts", error="insufficient_scope", scope="workouts.read workouts.write", error_description="missing workouts.write; the token has: workouts.read", resource_metadata="` + srv.URL + `/.well-known/oauth-protected-resource"`
 	if r.status != 403 || r.challenge != want {
 		t.Errorf("status %d, challenge\n%q, want\n%q", r.status, r.challenge, want)
 	}
@@ -273,7 +273,7 @@ func TestMissingScopeIsForbidden(t *testing.T) {
 	}
 	// No scope at all: the em dash verify writes becomes ASCII.
 	r = call(t, srv.URL, bearer(auth.Mint(t, map[string]any{"sub": "alice", "aud": "api://workouts"})))
-	if r.status != 403 || !strings.HasSuffix(r.challenge, `error_description="missing workouts.read workouts.write; the token has: -"`) {
+	if r.status != 403 || !strings.Contains(r.challenge, `error_description="missing workouts.read workouts.write; the token has: -", `) {
 		t.Errorf("status %d, challenge %q", r.status, r.challenge)
 	}
 	// An invalid token without the scopes is invalid first.
@@ -325,7 +325,7 @@ func TestChainDownstreamRefuses(t *testing.T) {
 		t.Errorf("body %s", r.raw)
 	}
 	ds := r.body.Downstream
-	want := `Bearer realm="billing", error="invalid_token", error_description="token aud [api://workouts] has none of: api://billing"`
+	want := `Bearer realm="billing", error="invalid_token", error_description="token aud [api://workouts] has none of: api://billing", resource_metadata="` + billing.URL + `/.well-known/oauth-protected-resource"`
 	if ds == nil || ds.Status != 401 || ds.WWWAuthenticate != want {
 		t.Fatalf("downstream %s", r.raw)
 	}
@@ -518,7 +518,7 @@ func TestChallengeQuoting(t *testing.T) {
 		t.Errorf("describe long: %d %q", len(got), got)
 	}
 	srv := start(t, Config{Name: "w", Realm: `my "realm" \ one`, Policy: pol("http://127.0.0.1:1", "a")})
-	if r := call(t, srv.URL); r.challenge != `Bearer realm="my \"realm\" \\ one"` {
+	if r := call(t, srv.URL); r.challenge != `Bearer realm="my \"realm\" \\ one", resource_metadata="`+srv.URL+`/.well-known/oauth-protected-resource"` {
 		t.Errorf("challenge %q", r.challenge)
 	}
 }

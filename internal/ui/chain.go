@@ -311,6 +311,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	note := func(label, text string) {
 		t.line(&b, ind, span{&th.dim, label}, span{text: Safe(text)})
 	}
+	t.received(&b, ind, r)
 	for _, u := range r.Redirects {
 		note("redirected to ", u+" (same host: followed)")
 	}
@@ -336,6 +337,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 			note("WWW-Authenticate: ", w)
 		}
 	}
+	t.metadata(&b, ind, r)
 	if p := r.Prediction; p != nil && p.Error != "" {
 		note("no prediction: ", p.Error)
 	}
@@ -350,7 +352,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		t.line(&b, ind, span{&th.err, "✗ " + disagreement(r)})
 	}
 	if c := r.Cause; c != nil {
-		from := map[string]string{"rules": fmt.Sprintf("hop %d's declared rules", r.Index), "server": "the server's challenge", "token": "the token itself"}[c.From]
+		from := map[string]string{"rules": fmt.Sprintf("hop %d's declared rules", r.Index), "server": "the server's challenge", "token": "the token itself", "metadata": "the service's metadata"}[c.From]
 		t.line(&b, ind, span{&th.key, "cause: "}, span{&th.title, Safe(c.Claim)}, span{text: " · " + Safe(c.Detail)}, span{&th.dim, " (" + from + ")"})
 		if c.Hint != "" {
 			t.line(&b, ind, span{&th.dim, "hint: "}, span{text: Safe(c.Hint)})
@@ -364,6 +366,40 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		t.line(&b, ind, span{&th.dim, "body" + more + ": "}, span{text: Safe(strings.TrimRight(r.Body, "\r\n"))})
 	}
 	fmt.Fprint(t.p.w, b.String())
+}
+
+// metadata writes the hop's protected resource metadata (RFC 9728), when
+// it was read and is for the hop, and where the prediction's rules came
+// from when they are the service's. Every value is the server's: escaped,
+// one line each.
+func (t *ChainTable) metadata(b *strings.Builder, ind string, r *chain.Result) {
+	th := t.p.th
+	if md := r.Metadata; md.Usable() {
+		from := map[string]string{chain.MetadataFromChallenge: "named by its challenge", chain.MetadataFromWellKnown: "--discover"}[md.From]
+		t.line(b, ind, span{&th.dim, "metadata (" + from + "): "}, span{text: Safe(md.URL)})
+		for _, f := range []struct {
+			key    string
+			values []string
+		}{
+			{"resource", []string{md.Resource}},
+			{"authorization_servers", md.AuthorizationServers},
+			{"scopes_supported", md.ScopesSupported},
+			{"bearer_methods_supported", md.BearerMethodsSupported},
+			{"resource_signing_alg_values_supported", md.ResourceSigningAlgValuesSupported},
+		} {
+			if len(f.values) == 0 {
+				continue
+			}
+			safe := make([]string, len(f.values))
+			for i, v := range f.values {
+				safe[i] = Safe(v)
+			}
+			t.line(b, ind+"  ", span{&th.dim, f.key + ": "}, span{text: strings.Join(safe, ", ")})
+		}
+	}
+	if r.RulesFrom == chain.RulesMetadata {
+		t.line(b, ind, span{&th.key, "rules: "}, span{text: "from the service's metadata (issuer among its authorization servers, audience its resource, keys from that authority)"})
+	}
 }
 
 // serviceSpans is the service cell as words: the name, the method, the
@@ -436,11 +472,15 @@ func serverSays(r *chain.Result) string {
 // disagreement explains a prediction the server contradicted.
 func disagreement(r *chain.Result) string {
 	p := r.Prediction
+	rules, their := "its declared rules", "its declared rules"
+	if r.RulesFrom == chain.RulesMetadata {
+		rules, their = "the rules its metadata implies", "those rules"
+	}
 	if p.Accept {
-		return "the server rejected the token, but its declared rules accept it: the service checks something its declared rules do not, or is configured differently (see the server's answer above)"
+		return "the server rejected the token, but " + rules + " accept it: the service checks something " + their + " do not, or is configured differently (see the server's answer above)"
 	}
 	failed := strings.Join(checkNames(p.Failed), ", ")
-	s := "the server accepted the token, but its declared rules reject it (" + failed + ")"
+	s := "the server accepted the token, but " + rules + " reject it (" + failed + ")"
 	if len(p.Failed) > 0 {
 		s += ": is it checking the " + checkNames(p.Failed[:1])[0] + " at all, or against another value?"
 	}
