@@ -209,7 +209,7 @@ func TestEmptyRuleValuesAreRefused(t *testing.T) {
 	// An explicitly empty list still clears the defaults' list: that says
 	// what it means.
 	hops, err := ParseFile("chain.yaml", []byte("defaults:\n  rules:\n    authority: http://127.0.0.1:2\n    scopes: [a]\nhops:\n  - url: http://127.0.0.1:1/\n    rules: {scopes: []}\n"), nil)
-	if err != nil || !hops[0].Rules.Policy.Scopes.Set || len(hops[0].Rules.verifyRules("").Scopes) != 0 {
+	if err != nil || !hops[0].Rules.Policy.Scopes.Set || len(hops[0].Rules.verifyRules("", "").Scopes) != 0 {
 		t.Errorf("scopes: [] → %v, %+v", err, hops)
 	}
 }
@@ -218,7 +218,7 @@ func TestEmptyRuleValuesAreRefused(t *testing.T) {
 func TestRuleListsSplitAfterExpansion(t *testing.T) {
 	getenv := func(k string) (string, bool) { return "RS256 ES256", k == "ALGS" }
 	hops, err := ParseFile("chain.yaml", []byte("hops:\n  - url: http://127.0.0.1:1/\n    rules: {authority: http://127.0.0.1:2, algs: '${ALGS}'}\n"), getenv)
-	if err != nil || strings.Join(hops[0].Rules.verifyRules("").Algs, ",") != "RS256,ES256" {
+	if err != nil || strings.Join(hops[0].Rules.verifyRules("", "").Algs, ",") != "RS256,ES256" {
 		t.Errorf("%v %+v", err, hops)
 	}
 }
@@ -231,7 +231,7 @@ func TestLeewayTakesVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := hops[0].Rules.verifyRules("").Leeway; got != 45*time.Second {
+	if got := hops[0].Rules.verifyRules("", "").Leeway; got != 45*time.Second {
 		t.Errorf("leeway %s, want 45s", got)
 	}
 }

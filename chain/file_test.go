@@ -55,7 +55,7 @@ func TestParseFile(t *testing.T) {
 		t.Fatalf("%d hops", len(hops))
 	}
 	w, l, b := hops[0], hops[1], hops[2]
-	wr, lr := w.Rules.verifyRules(""), l.Rules.verifyRules("")
+	wr, lr := w.Rules.verifyRules("", ""), l.Rules.verifyRules("", "")
 	if w.Method != "GET" || w.Header.Get("X-Request-Id") != "chain-test" || w.Rules.Policy.Authority.Value != "http://127.0.0.1:9400" ||
 		strings.Join(wr.Audiences, ",") != "api://workouts" || strings.Join(wr.Scopes, ",") != "workouts.read" || strings.Join(wr.Algs, ",") != "RS256" {
 		t.Errorf("hop 1 = %+v rules %+v", w, w.Rules)

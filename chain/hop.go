@@ -69,10 +69,8 @@ func (r *Rules) Declared() bool {
 // from discovery, jose checks none unless configured, PyJWT refuses a
 // token with aud when no audience is.
 func checked(p verify.Policy, issuer string) verify.Policy {
-	if prof := p.Profile(); prof != nil {
-		if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && prof.IssuerUnset == verify.UnsetDiscovered && issuer != "" {
-			p.Issuer = verify.List(issuer)
-		}
+	if p.Profile() != nil {
+		// verifyRules fills the issuer the validator implies.
 		return p
 	}
 	if len(p.Issuer.Value) == 0 {
@@ -89,9 +87,14 @@ func checked(p verify.Policy, issuer string) verify.Policy {
 }
 
 // verifyRules turns the declared rules into verify's.
-func (r *Rules) verifyRules(discoveredIssuer string) verify.Rules {
+func (r *Rules) verifyRules(discoveredIssuer, jwksURL string) verify.Rules {
 	p := checked(r.Policy, discoveredIssuer)
-	return p.Rules()
+	vr := p.Rules()
+	if jwksURL == "" {
+		jwksURL = p.JWKSURL.Value
+	}
+	vr.ImpliedIssuers(discoveredIssuer, jwksURL)
+	return vr
 }
 
 // Label is the hop's name, or its URL's host and path.

@@ -198,8 +198,10 @@ type Runner struct {
 type keyEntry struct {
 	keys   *verify.KeySet
 	issuer string
-	// algs are the discovery document's signing algorithms.
+	// algs are the discovery document's signing algorithms; jwks the
+	// JWKS URL the keys came from.
 	algs []string
+	jwks string
 	err  error
 }
 
@@ -493,7 +495,7 @@ func (r *Runner) predict(ctx context.Context, rules *Rules) *Prediction {
 	if e.err != nil {
 		return &Prediction{Failed: []string{}, Error: "keys: " + e.err.Error(), Summary: "no prediction: the hop's keys could not be loaded"}
 	}
-	vr := rules.verifyRules(e.issuer)
+	vr := rules.verifyRules(e.issuer, e.jwks)
 	vr.DiscoveredAlgs(e.algs)
 	vr.At = r.now()
 	v := &verify.Verifier{Keys: e.keys, Rules: vr}
@@ -528,6 +530,9 @@ func (r *Runner) loadKeys(ctx context.Context, rules *Rules) keyEntry {
 	e := keyEntry{keys: ks, err: err}
 	if err == nil {
 		e.issuer, e.algs = origin.Issuer, origin.SigningAlgs
+		if origin.JWKS != nil {
+			e.jwks = origin.JWKS.URL
+		}
 		if len(origin.Keys) == 0 {
 			e.err = errors.New("no usable key: " + strings.Join(origin.Notes, "; "))
 		}

@@ -64,6 +64,10 @@ func (v *Verifier) checkIssuer(tok *token, r *Result) Check {
 	}
 	c.Status, c.Code = Fail, CodeIssMismatch
 	c.Params = Params{{"iss", iss}}
+	if v.Rules.IssuerUnset != "" {
+		// The issuers are the validator's default (ImpliedIssuers).
+		c.By = v.Rules.by(RuleIssuer)
+	}
 	c.Advice = issuerAdvice(v.Rules.Issuers, iss)
 	if noTenant && c.Advice == nil {
 		c.Advice = []Advice{{Code: AdviceTemplateNoTid}}

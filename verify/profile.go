@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +91,30 @@ const (
 	// UnsetRejectPresent: a token that carries the claim is refused
 	// (PyJWT refuses any token with aud when no audience is given).
 	UnsetRejectPresent Unset = "reject-present"
+	// UnsetJWKSOrigin: the issuer must be the JWKS URL's origin and "/"
+	// (fastify-jwt-jwks).
+	UnsetJWKSOrigin Unset = "jwks-origin"
 )
+
+// ImpliedIssuers fills the issuer rule a validator implies when the
+// policy declares none: the authority's discovered issuer
+// (UnsetDiscovered), or the JWKS URL's origin and "/" (UnsetJWKSOrigin).
+// The issuer check then says that the validator's default decided.
+func (r *Rules) ImpliedIssuers(discovered, jwksURL string) {
+	if len(r.Issuers) > 0 || r.SkipIssuer {
+		return
+	}
+	switch r.IssuerUnset {
+	case UnsetDiscovered:
+		if discovered != "" {
+			r.Issuers = []string{discovered}
+		}
+	case UnsetJWKSOrigin:
+		if u, err := url.Parse(jwksURL); err == nil && u.Scheme != "" && u.Host != "" {
+			r.Issuers = []string{u.Scheme + "://" + u.Host + "/"}
+		}
+	}
+}
 
 // Failure is how a library answers a refused token.
 type Failure struct {

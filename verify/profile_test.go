@@ -220,3 +220,23 @@ func TestAValidatorTakesTheDiscoveredAlgorithms(t *testing.T) {
 		t.Errorf("jose: %v, want the key to decide", r.Algs)
 	}
 }
+
+// fastify-jwt-jwks checks iss against the JWKS URL's origin and "/" when
+// no issuer is configured (@fastify/jwt-jwks index.js@3.0.0).
+func TestAnIssuerImpliedByTheJWKSURL(t *testing.T) {
+	r := (&Policy{Validator: Some("fastify-jwt-jwks")}).Rules()
+	r.ImpliedIssuers("", "https://login.example.com/.well-known/jwks.json")
+	if strings.Join(r.Issuers, ",") != "https://login.example.com/" {
+		t.Fatalf("issuers %v", r.Issuers)
+	}
+	testKeys(t)
+	r.At = testNow
+	res := newVerifier(r, rsaPublic("k1", rsaKey)).Verify(bg, sign(t, rsaKey, rsHeader("k1"), claims(nil)))
+	mustFail(t, res, CheckIssuer, "fastify-jwt-jwks checks iss against https://login.example.com/ unless an issuer is configured")
+	// A declared issuer wins.
+	r = (&Policy{Validator: Some("fastify-jwt-jwks"), Issuer: List(testIssuer)}).Rules()
+	r.ImpliedIssuers("", "https://login.example.com/.well-known/jwks.json")
+	if strings.Join(r.Issuers, ",") != testIssuer {
+		t.Fatalf("declared: %v", r.Issuers)
+	}
+}

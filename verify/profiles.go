@@ -373,7 +373,7 @@ var profileFastifyJWTJWKS = &Profile{
 	},
 	// Not discovery: without an issuer option the token's iss must be the
 	// JWKS URL's origin and "/" (index.js verifyOptions).
-	IssuerUnset:   UnsetDiscovered,
+	IssuerUnset:   UnsetJWKSOrigin,
 	AudienceUnset: UnsetSkip,
 	Failure:       Failure{Status: 401, Challenge: ChallengeNone, Body: "json"},
 	Words: map[string]string{

@@ -81,7 +81,7 @@ var profileWants = map[string]profileWant{
 	"fastify-jwt-jwks": {
 		nbfChecked: true, futureIatAccepted: true,
 		algs:   []string{"RS256"},
-		issuer: UnsetDiscovered, audience: UnsetSkip,
+		issuer: UnsetJWKSOrigin, audience: UnsetSkip,
 		status: 401, challenge: ChallengeNone, body: "json",
 	},
 	// go-oidc oidc/verify.go@v3.21.0: no skew on exp, 5 minutes on nbf.
@@ -236,7 +236,7 @@ func TestProfileDefaultsAreValidLibraryRules(t *testing.T) {
 		}
 		for _, u := range []Unset{p.IssuerUnset, p.AudienceUnset} {
 			switch u {
-			case UnsetSkip, UnsetDiscovered, UnsetRejectAll, UnsetRejectPresent:
+			case UnsetSkip, UnsetDiscovered, UnsetRejectAll, UnsetRejectPresent, UnsetJWKSOrigin:
 			default:
 				t.Errorf("%s: unset %q", p.Name, u)
 			}

@@ -131,9 +131,14 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && origin.Issuer != "" && (rules.IssuerUnset == "" || rules.IssuerUnset == UnsetDiscovered) {
+	if len(p.Issuer.Value) == 0 && !p.SkipIssuer.Value && origin.Issuer != "" && rules.IssuerUnset == "" {
 		rules.Issuers = []string{origin.Issuer}
 	}
+	jwks := src.JWKSURL
+	if origin.JWKS != nil {
+		jwks = origin.JWKS.URL
+	}
+	rules.ImpliedIssuers(origin.Issuer, jwks)
 	rules.DiscoveredAlgs(origin.SigningAlgs)
 	if err := rules.Check(); err != nil {
 		return nil, err

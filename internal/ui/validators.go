@@ -78,6 +78,8 @@ func unsetText(u verify.Unset, what string) string {
 		return "the authority's, from discovery"
 	case verify.UnsetRejectAll:
 		return "required: every token is refused until one is configured"
+	case verify.UnsetJWKSOrigin:
+		return "the JWKS URL's origin and /, checked"
 	case verify.UnsetRejectPresent:
 		return "when none is configured, a token that carries " + map[string]string{"issuer": "iss", "audience": "aud"}[what] + " is refused"
 	}

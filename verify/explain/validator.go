@@ -52,6 +52,8 @@ func ByValidator(c *verify.Check) string {
 		return by + " refuses a token that carries aud when no audience is configured" + setting("audience")
 	case verify.CodeAudNotConfigured:
 		return by + " refuses every token until an audience is configured" + setting("audience")
+	case verify.CodeIssMismatch:
+		return by + " checks iss against " + c.Expected + " unless an issuer is configured" + setting("issuer")
 	case verify.CodeIssNotConfigured:
 		return by + " refuses every token until an issuer is configured" + setting("issuer")
 	case verify.CodeNotDeclared:
