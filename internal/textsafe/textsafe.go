@@ -40,6 +40,13 @@ func Control(r rune) bool { return r < 0x20 || r == 0x7f || Risky(r) }
 
 // Text escapes the Control runes of s (\x1b, \u202e) and replaces invalid
 // UTF-8 with U+FFFD. Clean text is returned as it is.
+//
+// It also writes "##[" as "#\x23[": a GitHub Actions runner reads
+// "##[command]" anywhere in a line of a job's log as a workflow command
+// (actions/runner ActionCommand.TryParse), so a server's text would
+// otherwise add annotations or stop command processing in the log of a
+// CI job that runs jwtrace. ("::command" counts only at the start of a
+// line, which hostile text never is: it is escaped and labelled.)
 func Text(s string) string {
 	if clean(s) {
 		return s
@@ -53,6 +60,9 @@ func Text(s string) string {
 			b.WriteString("\uFFFD")
 		case Control(r):
 			b.WriteString(escape(r))
+		case r == '#' && strings.HasPrefix(s[i:], workflowCommand):
+			b.WriteString(`#\x23[`)
+			size = len(workflowCommand)
 		default:
 			b.WriteRune(r)
 		}
@@ -121,8 +131,12 @@ func clean(s string) bool {
 			return false
 		}
 	}
-	return true
+	return !strings.Contains(s, workflowCommand)
 }
+
+// workflowCommand starts a GitHub Actions workflow command of the old
+// form, wherever it is in a line.
+const workflowCommand = "##["
 
 // escape writes r as \xHH (below U+0100) or \uHHHH, the forms ui.Safe has
 // always used.

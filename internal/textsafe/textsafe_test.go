@@ -62,3 +62,21 @@ func TestEscapeJSONKeepsTheDocument(t *testing.T) {
 		t.Fatalf("%s decodes to %q (%v)", out, back, err)
 	}
 }
+
+// A server's "##[error]…" must not become an annotation in a GitHub
+// Actions log: the runner reads "##[" anywhere in a line.
+func TestWorkflowCommandsAreDefused(t *testing.T) {
+	for in, want := range map[string]string{
+		"##[error]forged":              `#\x23[error]forged`,
+		"x ##[stop-commands]t ##[warn": `x #\x23[stop-commands]t #\x23[warn`,
+		"# not one ## [":               "# not one ## [",
+		"\x1b##[":                      `\x1b#\x23[`,
+	} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(Line(in, 0), "##[") {
+			t.Errorf("Line(%q) keeps ##[", in)
+		}
+	}
+}
