@@ -68,3 +68,39 @@ func TestVerifyWithAValidatorNeedsNoIssuerOrAudience(t *testing.T) {
 		t.Fatalf("--validator jwtrace: exit %d:\n%s%s", r.code, r.out, r.errOut)
 	}
 }
+
+// decode --validator aspnetcore shows the claims as ASP.NET Core's inbound
+// claim map hands them to the application (ClaimTypeMapping.cs@8.1.2):
+// sub becomes ClaimTypes.NameIdentifier, name stays name, and
+// User.Identity.Name is empty for a v2 Azure AD token (no unique_name).
+func TestDecodeShowsTheClaimsAsAspNetCoreHandsThem(t *testing.T) {
+	t.Parallel()
+	r := jwtrace(t, context.Background(), &ui.Streams{}, "decode", "--validator", "aspnetcore", "--file", "../testdata/tokens/access.jwt")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{
+		"As aspnetcore hands the claims to the application",
+		"sub                → http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+		`User.Identity.Name is empty: it reads unique_name, which this token does not have; set TokenValidationParameters.NameClaimType = "name" to read another`,
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("decode --validator aspnetcore lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "name               → name") {
+		t.Errorf("name is shown as mapped to itself:\n%s", r.out)
+	}
+	r = jwtrace(t, context.Background(), &ui.Streams{}, "decode", "--validator", "aspnetcore", "--json", "--file", "../testdata/tokens/access.jwt")
+	var got struct {
+		Application verify.AppView `json:"application"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.Application.Name == nil || got.Application.Name.Value != "" || got.Application.Name.From != "unique_name" {
+		t.Fatalf("--json application: %v %+v\n%s", err, got.Application, r.out)
+	}
+	// A library that renames nothing says so.
+	r = jwtrace(t, context.Background(), &ui.Streams{}, "decode", "--validator", "jose", "--file", "../testdata/tokens/access.jwt")
+	if !strings.Contains(r.out, "jose renames no claim: the application reads them as the token has them") {
+		t.Errorf("jose:\n%s", r.out)
+	}
+}

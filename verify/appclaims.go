@@ -52,7 +52,7 @@ func (p *Profile) AppView(claims *decode.Object) *AppView {
 	}
 	for _, m := range claims.Members {
 		c := AppClaim{Claim: m.Key, As: m.Key, Value: m.Value}
-		if t, ok := to[m.Key]; ok {
+		if t, ok := to[m.Key]; ok && t != m.Key {
 			c.As, c.Mapped = t, true
 		}
 		v.Claims = append(v.Claims, c)

@@ -126,7 +126,7 @@ func (p *Printer) AppClaims(prof *verify.Profile, v *verify.AppView) {
 			fmt.Fprintf(w, "  %s %s\n", th.key.Render(Safe(n.Property)+" ="), Safe(n.Value)+" (from "+Safe(n.From)+")")
 		}
 	}
-	if v.Note != "" {
+	if v.Note != "" && v.Name == nil {
 		fmt.Fprintf(w, "  %s\n", th.dim.Render(Safe(v.Note)))
 	}
 }
