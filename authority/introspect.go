@@ -244,13 +244,13 @@ func (a *Authority) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bearerErr := func(status int, code, desc string) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="jwtrace authority", error="`+code+`", error_description="`+desc+`"`)
+		w.Header().Set("WWW-Authenticate", a.userinfoChallenge(r, code, desc))
 		logf(r, "error=%s", code)
 		writeJSON(w, status, &Error{Code: code, Description: desc})
 	}
 	tok, ok := decode.BearerToken(r.Header.Get("Authorization"))
 	if !ok || tok == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="jwtrace authority"`)
+		w.Header().Set("WWW-Authenticate", a.userinfoChallenge(r, "", ""))
 		logf(r, "no token")
 		http.Error(w, "401 send the access token as Authorization: Bearer TOKEN", http.StatusUnauthorized)
 		return

@@ -59,6 +59,7 @@ func (a *Authority) Handler() http.Handler {
 	mux.HandleFunc(p+PathAuthorize, a.authorize)
 	mux.HandleFunc(p+PathIntrospect, a.introspect)
 	mux.HandleFunc(p+PathUserinfo, a.userinfo)
+	mux.HandleFunc(PathResourceMetadata+p+PathUserinfo, a.userinfoMetadata)
 	mux.HandleFunc(p+PathRevoke, a.revoke)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		logf(r, "not found")

@@ -634,9 +634,11 @@ func quoteList(l []string) string {
 // metadataRules are the rules a service's metadata implies: the issuer is
 // one of its authorization servers, the keys come from that authority's
 // discovery (the one server, or the one the token's iss names among
-// several; else the first), the audience is the resource, the algorithms
-// resource_signing_alg_values_supported when given. nil and why when
-// there are none.
+// several; else the first), the audience is the resource. Not the
+// algorithms: resource_signing_alg_values_supported are those the
+// resource signs its responses with (RFC 9728 §2), not the ones it
+// accepts tokens signed with, so the key decides as for verify. nil and
+// why when there are none.
 func metadataRules(md *Metadata, tc tokenClaims) (*Rules, string) {
 	servers := md.AuthorizationServers
 	if len(servers) == 0 {
@@ -652,9 +654,6 @@ func metadataRules(md *Metadata, tc tokenClaims) (*Rules, string) {
 		Authority: verify.Some(authority),
 		Issuer:    verify.List(servers...),
 		Audience:  verify.List(md.Resource),
-	}
-	if len(md.ResourceSigningAlgValuesSupported) > 0 {
-		p.Algs = verify.List(md.ResourceSigningAlgValuesSupported...)
 	}
 	return NewRules(p), ""
 }

@@ -399,3 +399,29 @@ func TestSlowMetadataIsBoundedInTime(t *testing.T) {
 		t.Errorf("after %s: metadata %+v", time.Since(start), res.Metadata)
 	}
 }
+
+func TestMetadataRedirectsOnlyOnTheSameHostAndBounded(t *testing.T) {
+	// A same-host redirect is followed (a service moving its document).
+	moved := startHostile(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/oauth-protected-resource/v2/api" {
+			http.Redirect(w, r, "/.well-known/oauth-protected-resource/v2/api", http.StatusMovedPermanently)
+			return
+		}
+		fmt.Fprintf(w, `{"resource":"http://%s/api"}`, r.Host)
+	})
+	res := metaRunner("opaque-token-value").Hop(context.Background(), 1, &Hop{Method: "GET", URL: moved.srv.URL + "/api"})
+	if !res.Metadata.Usable() || res.Metadata.Resource != moved.srv.URL+"/api" || moved.metaHits.Load() != 2 {
+		t.Errorf("same-host redirect: metadata %+v, %d requests", res.Metadata, moved.metaHits.Load())
+	}
+	// A loop stops after netx.MaxRedirects.
+	loop := startHostile(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path+"/x", http.StatusFound)
+	})
+	res = metaRunner("opaque-token-value").Hop(context.Background(), 1, &Hop{Method: "GET", URL: loop.srv.URL + "/api"})
+	if res.Metadata == nil || res.Metadata.Usable() || !strings.Contains(res.Metadata.Error, "stopped after 5 redirects") || loop.metaHits.Load() > 6 {
+		t.Errorf("redirect loop: metadata %+v, %d requests", res.Metadata, loop.metaHits.Load())
+	}
+	if moved.authSeen.Load()+loop.authSeen.Load() != 0 {
+		t.Error("a redirected metadata request carried the token")
+	}
+}

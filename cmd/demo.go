@@ -27,6 +27,9 @@ type demoOptions struct {
 	keepRunning bool
 	json        bool
 	verbose     bool
+	// world, when set, changes the started world before the story runs
+	// (tests: a broken exchange).
+	world func(*demo.World)
 }
 
 func newDemoCmd(d *Deps) *cobra.Command {
@@ -46,17 +49,24 @@ func newDemoCmd(d *Deps) *cobra.Command {
 
 Then it logs in with the device flow, decodes the token, verifies it
 against the authority, and sends it through the four services with each
-hop's declared rules: billing's rejection (which jwtrace predicts) and
-reports' acceptance (which its declared rules contradict) are the failures
-people meet in real life. Each step shows the command that does the same
-by hand.
+hop's declared rules, passing the one token along: billing's rejection
+(which jwtrace predicts) and reports' acceptance (which its declared rules
+contradict) are the failures people meet in real life. Then it runs the
+same chain with real delegation (chain --compare): before billing and
+reports, the service that calls them exchanges the token at the authority
+for one meant for them (RFC 8693 token exchange, as the confidential
+clients workouts and billing, secret in $SERVICE_SECRET). billing now
+accepts, its token meant for it, with the callers in act; reports, still
+misconfigured, rejects the token meant for it, which its declared rules
+accept. Each step shows the command that does the same by hand.
 
 Nothing leaves the machine, and nothing is written outside a temporary
 directory (the user's token and discovery caches are not touched).
 --keep-running leaves the servers up until Ctrl-C (then exit 0) and prints
-their URLs, a ready chain file, and the commands to try.
+their URLs, ready chain files, and the commands to try.
 
-Exit status: 0 the demo went as scripted, 1 it did not.`,
+Exit status: 0 the demo went as scripted (both halves), 1 it did not (the
+message names the step and the hop).`,
 		Example: `  jwtrace demo
   jwtrace demo --keep-running
   jwtrace demo --json | jq .chain.summary`,
@@ -66,8 +76,8 @@ Exit status: 0 the demo went as scripted, 1 it did not.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.keepRunning, "keep-running", false, "leave the authority and services running until Ctrl-C, and print their URLs, a chain file and commands to try")
-	f.BoolVar(&opts.json, "json", false, "print the steps' outcomes, the servers and the chain report as JSON instead of the story")
+	f.BoolVar(&opts.keepRunning, "keep-running", false, "leave the authority and services running until Ctrl-C, and print their URLs, chain files and commands to try")
+	f.BoolVar(&opts.json, "json", false, "print the steps' outcomes, the servers and the chain reports (pass-through and with exchanges) as JSON instead of the story")
 	// No -v: at the root, -v is --version.
 	f.BoolVar(&opts.verbose, "verbose", false, "show the authority's and services' request logs on stderr")
 	return cmd
@@ -79,7 +89,8 @@ type demoStep struct {
 	Command string `json:"command"`
 	Exit    int    `json:"exit"`
 	// ExpectedExit is the exit status the story expects: the chain ends in
-	// 1, because billing rejects the token.
+	// 1, because billing rejects the token, and so does the compare step,
+	// because reports rejects the token meant for it.
 	ExpectedExit int  `json:"expected_exit"`
 	OK           bool `json:"ok"`
 	// Detail says what went differently from the script.
@@ -91,10 +102,15 @@ type demoJSON struct {
 	OK        bool              `json:"ok"`
 	Authority string            `json:"authority"`
 	Services  map[string]string `json:"services"`
-	// ChainFile exists only while the demo runs (--keep-running).
-	ChainFile string        `json:"chain_file"`
-	Steps     []demoStep    `json:"steps"`
-	Chain     *chain.Report `json:"chain"`
+	// ChainFile and ExchangeFile exist only while the demo runs
+	// (--keep-running).
+	ChainFile    string     `json:"chain_file"`
+	ExchangeFile string     `json:"exchange_file"`
+	Steps        []demoStep `json:"steps"`
+	// Chain is the pass-through chain's report, Exchange the compare
+	// step's run with the exchanges.
+	Chain    *chain.Report `json:"chain"`
+	Exchange *chain.Report `json:"exchange"`
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) error {
@@ -118,6 +134,9 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		return err
 	}
 	defer w.Close()
+	if opts.world != nil {
+		opts.world(w)
+	}
 
 	// The steps' output: the story, or nothing with --json.
 	out, errOut := s.Out, s.ErrOut
@@ -134,7 +153,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	var steps []demoStep
 	p.Para("jwtrace demo: a local authority and four services, on this machine only.")
 	p.Para("")
-	rows := [][]string{{"authority", w.Authority, "approves the device login of " + demo.User + " by itself"}}
+	rows := [][]string{{"authority", w.Authority, "approves the device login of " + demo.User + " by itself, and token exchanges"}}
 	for _, svc := range w.Services {
 		what := "accepts aud " + svc.Audience
 		if svc.Calls != "" {
@@ -150,7 +169,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	// Each step runs its printed command line, split and expanded as a
 	// shell would, through RunWith: what the demo prints is what runs.
 	vars := map[string]string{}
-	var rep *chain.Report
+	var rep, exRep *chain.Report
 	for i, st := range story {
 		p.Step(i+1, len(story), st.Title)
 		if st.ShowFile != "" {
@@ -158,6 +177,10 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 			for _, l := range strings.Split(strings.TrimRight(fileText(st.ShowFile), "\n"), "\n") {
 				p.Dim("  " + l)
 			}
+		}
+		for _, e := range st.Exports {
+			p.Command(e.Printed())
+			vars[e.Name] = e.Value
 		}
 		p.Command(st.Printed())
 		code, captured, stepRep, err := runStep(ctx, opts.deps, &sub, st, vars)
@@ -170,30 +193,37 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 			step.OK = step.OK && captured != ""
 		}
 		if st.ExpectHops != nil {
-			rep = stepRep
-			ok, detail := st.CheckChain(rep)
+			if st.Name == "compare" {
+				exRep = stepRep
+			} else {
+				rep = stepRep
+			}
+			ok, detail := st.CheckChain(stepRep)
 			step.OK, step.Detail = step.OK && ok, detail
 		}
 		steps = append(steps, step)
 		if st.Capture != "" && !step.OK {
 			// Without the token, the rest of the story cannot run.
-			return demoResult(ctx, s, opts, w, steps, nil)
+			return demoResult(ctx, s, opts, w, steps, nil, nil)
 		}
-	}
-	token := vars["TOKEN"]
-	if steps[len(steps)-1].OK {
-		p.Para("")
-		if d := downstreamAnswer(ctx, w, token); d != "" {
-			p.Para(d)
+		if step.OK && st.After != nil {
+			// What the step showed, told.
 			p.Para("")
+			if st.Name == "chain" {
+				if d := downstreamAnswer(ctx, w, vars["TOKEN"]); d != "" {
+					p.Para(d)
+					p.Para("")
+				}
+			}
+			for j, para := range st.After {
+				if j > 0 {
+					p.Para("")
+				}
+				for _, l := range para {
+					p.Para(l)
+				}
+			}
 		}
-		p.Para("billing rejected the token: it was issued for " + demo.Audience + " and billing wants " + demo.BillingAudience + ".")
-		p.Para("jwtrace's prediction from billing's declared rules agrees, and names the claim at fault. The fix")
-		p.Para("belongs to the caller: ask for a token with billing's audience before calling billing.")
-		p.Para("")
-		p.Para("reports accepted the same token, though its declared rules want " + demo.ReportsAudience + ": it checks the")
-		p.Para("audience against the wrong value, or not at all, and would take any token meant for another API.")
-		p.Para("That disagreement between a service and its declared rules is what jwtrace chain is for.")
 	}
 
 	p.Para("")
@@ -203,6 +233,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		`jwtrace decode "$TOKEN"`,
 		`jwtrace verify --authority https://login.example.com --audience api://yours "$TOKEN"`,
 		`jwtrace chain --token-env TOKEN --file chain.yaml`,
+		`jwtrace chain --compare --token-env TOKEN --file exchange.yaml`,
 	} {
 		p.Command(l)
 	}
@@ -210,7 +241,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		p.Para("")
 		p.Para("To try them against these servers, run jwtrace demo --keep-running.")
 	}
-	return demoResult(ctx, s, opts, w, steps, rep)
+	return demoResult(ctx, s, opts, w, steps, rep, exRep)
 }
 
 // downstreamAnswer asks workouts itself, which calls workout-log with the
@@ -277,7 +308,7 @@ func runStep(ctx context.Context, d *Deps, s *ui.Streams, st demo.Step, vars map
 
 // demoResult ends the demo: the JSON, the servers left running with
 // --keep-running, and the exit status.
-func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.World, steps []demoStep, rep *chain.Report) error {
+func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.World, steps []demoStep, rep, exRep *chain.Report) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -294,12 +325,12 @@ func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.W
 		}
 	}
 	if opts.json {
-		out := demoJSON{OK: ok, Authority: w.Authority, Services: map[string]string{}, Steps: steps, Chain: rep}
+		out := demoJSON{OK: ok, Authority: w.Authority, Services: map[string]string{}, Steps: steps, Chain: rep, Exchange: exRep}
 		for _, svc := range w.Services {
 			out.Services[svc.Name] = svc.Endpoint()
 		}
 		if opts.keepRunning {
-			out.ChainFile = w.ChainFile
+			out.ChainFile, out.ExchangeFile = w.ChainFile, w.ExchangeFile
 		}
 		if err := ui.WriteJSON(s.Out, out, s.StdoutIsTerminal()); err != nil {
 			return err
@@ -307,7 +338,8 @@ func demoResult(ctx context.Context, s *ui.Streams, opts *demoOptions, w *demo.W
 	}
 	p := s.Printer(s.ErrOut)
 	if !ok {
-		fmt.Fprintln(s.ErrOut, p.Warning("The demo did not go as scripted: "+strings.Join(failed, "; ")))
+		// A detail can quote an authority's error: escaped.
+		fmt.Fprintln(s.ErrOut, p.Warning(ui.Safe("The demo did not go as scripted: "+strings.Join(failed, "; "))))
 	}
 	if opts.keepRunning {
 		keepRunning(ctx, s, w)
@@ -330,12 +362,14 @@ func keepRunning(ctx context.Context, s *ui.Streams, w *demo.World) {
 	}
 	p.Table(rows)
 	p.Para("")
-	p.Para("Paste these in another shell (the chain file is removed at exit):")
+	p.Para("Paste these in another shell (the chain files are removed at exit):")
 	p.Paste(
-		"export "+strings.Join(w.Env(), " "),
+		"export "+demo.Join(w.Env()...),
 		"export TOKEN=$("+demo.LoginCommand(w.Authority)+")",
 		"jwtrace chain --token-env TOKEN --file "+w.ChainFile,
+		"jwtrace chain --compare --token-env TOKEN --file "+w.ExchangeFile,
 		"jwtrace chain --token-env TOKEN --file testdata/chains/workouts.yaml   # in a clone of jwtrace",
+		"jwtrace chain --compare --token-env TOKEN --file testdata/chains/delegation.yaml   # in a clone of jwtrace",
 		`curl -i -H "Authorization: Bearer $TOKEN" `+w.Service("billing").Endpoint(),
 	)
 	if hint := notOnPath(s); hint != "" {

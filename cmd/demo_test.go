@@ -44,7 +44,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		`(?m)^  workouts     http://127\.0\.0\.1:\d+/workouts  accepts aud api://workouts, then calls workout-log with the same token$`,
-		`(?m)^── 1/4  Log in with the device flow`,
+		`(?m)^── 1/5  Log in with the device flow`,
 		`(?m)^\$ export TOKEN=\$\(jwtrace login --no-browser --authority http://127\.0\.0\.1:\d+ --client-id jwtrace --scope 'openid workouts\.read' --audience api://workouts\)$`,
 		`(?m)^\$ jwtrace decode "\$TOKEN"$`,
 		`(?m)^    "sub": "alice",$`,
@@ -56,10 +56,25 @@ func TestDemo(t *testing.T) {
 		`(?m)^workouts passed the same token on to workout-log, which answered 200, as user alice\.$`,
 		`(?m)^To try them against these servers, run jwtrace demo --keep-running\.$`,
 		`(?m)^\$ jwtrace chain --token-env TOKEN --file chain\.yaml$`,
+		// The second half: the same chain with exchanges.
+		`(?m)^── 5/5  The same chain with real delegation`,
+		`(?m)^      exchange:\n        mode: token-exchange\n        authority: http://127\.0\.0\.1:\d+\n        client_id: workouts\n        client_secret: \$\{SERVICE_SECRET\}\n        audience: api://billing$`,
+		`(?m)^\$ export SERVICE_SECRET=demo-service-secret\n\$ jwtrace chain --compare --token-env TOKEN --file /tmp/jwtrace-demo-\d+/exchange\.yaml$`,
+		`(?m)^ +3  billing +rejected 401 +accepted 200 \(exchanged\)$`,
+		`(?m)^ +exchange: +aud api://billing · act alice via workouts · exchanged$`,
+		`(?m)^ +4  reports +accepted 200 +rejected 401 \(exchanged\)$`,
+		`(?m)^exchange: +3 of 4 hops accepted the token; hop 4 \(reports\) rejected it.*hop 4 \(reports\): the server and its declared rules disagree\.$`,
+		`(?m)^With the exchanges, billing accepted: workouts exchanged the token for one meant for api://billing,$`,
+		`(?m)^reports is still the misconfigured service`,
 	} {
 		if !regexp.MustCompile(want).MatchString(r.out) {
 			t.Errorf("stdout lacks %s", want)
 		}
+	}
+	// The first half's narration comes after its chain, before the second
+	// half.
+	if pt, ex := strings.Index(r.out, "billing rejected the token: it was issued for"), strings.Index(r.out, "── 5/5"); pt < 0 || ex < 0 || pt > ex {
+		t.Errorf("the pass-through story is not told before the exchange one:\n%s", r.out)
 	}
 	if !strings.Contains(r.errOut, "Signed in as alice@example.com · aud api://workouts") {
 		t.Errorf("stderr lacks the login summary:\n%s", r.errOut)
@@ -77,25 +92,38 @@ func TestDemoJSON(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.errOut)
 	}
+	type report struct {
+		Hops []struct {
+			Name     string `json:"name"`
+			Verdict  string `json:"verdict"`
+			Received *struct {
+				From       string   `json:"from"`
+				Aud        []string `json:"aud"`
+				Delegation *struct {
+					Chain string `json:"chain"`
+				} `json:"delegation"`
+			} `json:"received"`
+		} `json:"hops"`
+		Summary struct {
+			Text          string `json:"text"`
+			Disagreements int    `json:"disagreements"`
+		} `json:"summary"`
+	}
 	var got struct {
 		OK        bool              `json:"ok"`
 		Authority string            `json:"authority"`
 		Services  map[string]string `json:"services"`
 		Steps     []demoStep        `json:"steps"`
-		Chain     struct {
-			Summary struct {
-				Text          string `json:"text"`
-				Disagreements int    `json:"disagreements"`
-			} `json:"summary"`
-		} `json:"chain"`
+		Chain     report            `json:"chain"`
+		Exchange  report            `json:"exchange"`
 	}
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, r.out)
 	}
-	if !got.OK || len(got.Steps) != 4 || len(got.Services) != 4 || !strings.HasPrefix(got.Authority, "http://127.0.0.1:") {
+	if !got.OK || len(got.Steps) != 5 || len(got.Services) != 4 || !strings.HasPrefix(got.Authority, "http://127.0.0.1:") {
 		t.Fatalf("%+v", got)
 	}
-	for i, name := range []string{"login", "decode", "verify", "chain"} {
+	for i, name := range []string{"login", "decode", "verify", "chain", "compare"} {
 		st := got.Steps[i]
 		if st.Name != name || !st.OK {
 			t.Errorf("step %d = %+v", i, st)
@@ -106,6 +134,16 @@ func TestDemoJSON(t *testing.T) {
 	}
 	if s := got.Chain.Summary; s.Disagreements != 1 || !strings.HasPrefix(s.Text, "3 of 4 hops accepted the token") {
 		t.Errorf("chain summary %+v", s)
+	}
+	// exchange is the compare step's exchange run: billing accepted the
+	// token exchanged for it, reports rejected the one meant for it.
+	if st := got.Steps[4]; st.Exit != ExitRejected || st.ExpectedExit != ExitRejected || !strings.Contains(st.Command, "chain --compare") {
+		t.Errorf("compare step %+v", st)
+	}
+	if ex := got.Exchange; len(ex.Hops) != 4 || ex.Hops[2].Verdict != "accepted" || ex.Hops[3].Verdict != "rejected" ||
+		ex.Hops[2].Received == nil || ex.Hops[2].Received.From != "exchange" || ex.Hops[2].Received.Delegation == nil ||
+		ex.Hops[2].Received.Delegation.Chain != "alice via workouts" || ex.Summary.Disagreements != 1 {
+		t.Errorf("exchange report %+v", ex)
 	}
 	if r.errOut != "" {
 		t.Errorf("--json wrote to stderr:\n%s", r.errOut)
@@ -147,7 +185,7 @@ func TestDemoKeepRunning(t *testing.T) {
 	for time.Now().Before(deadline) {
 		// The block after "Paste these" is pasted as it is: two-space
 		// indented lines, no "$ " prompt a shell would choke on.
-		if _, block, ok := strings.Cut(errOut.String(), "Paste these in another shell (the chain file is removed at exit):\n"); ok && strings.Contains(block, "  curl ") {
+		if _, block, ok := strings.Cut(errOut.String(), "Paste these in another shell (the chain files are removed at exit):\n"); ok && strings.Contains(block, "  curl ") {
 			for _, l := range strings.Split(block, "\n") {
 				c, ok := strings.CutPrefix(l, "  ")
 				if !ok {
@@ -159,9 +197,9 @@ func TestDemoKeepRunning(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if len(lines) != 5 {
+	if len(lines) != 7 {
 		cancel()
-		t.Fatalf("want 5 commands to try, got %q", lines)
+		t.Fatalf("want 7 commands to try, got %q", lines)
 	}
 	runPrinted(t, lines)
 	cancel()
@@ -210,6 +248,14 @@ func runPrinted(t *testing.T, lines []string) {
 			env = append(env, "TOKEN="+token)
 		case strings.HasPrefix(l, "export "):
 			env = append(env, strings.Fields(strings.TrimPrefix(l, "export "))...)
+		case strings.HasPrefix(l, "jwtrace chain --compare "):
+			// The second half: billing accepts the token exchanged for
+			// it, reports rejects the one meant for it.
+			r := jwtraceLine(l)
+			if r.code != ExitRejected || !regexp.MustCompile(`(?m)^ +\d  billing +rejected 401 +accepted 200 \(exchanged\)$`).MatchString(r.out) ||
+				!strings.Contains(r.out, "act alice via workouts") {
+				t.Errorf("%s: exit %d\n%s%s", l, r.code, r.out, r.errOut)
+			}
 		case strings.HasPrefix(l, "jwtrace chain "):
 			r := jwtraceLine(l)
 			if r.code != ExitRejected || !strings.Contains(r.out, "✗ DISAGREES") || !strings.Contains(r.out, "rejected: invalid_token") {
@@ -254,7 +300,7 @@ func TestDemoSaysWhenJwtraceIsNotOnPath(t *testing.T) {
 // flags the command parses: the demo runs exactly what it prints.
 func TestDemoStoryIsCommands(t *testing.T) {
 	t.Parallel()
-	w := &demo.World{Authority: "http://127.0.0.1:1", ChainFile: "/tmp/jwtrace-demo-1/chain.yaml"}
+	w := &demo.World{Authority: "http://127.0.0.1:1", ChainFile: "/tmp/jwtrace-demo-1/chain.yaml", ExchangeFile: "/tmp/jwtrace-demo-1/exchange.yaml", Secret: demo.Secret}
 	vars := map[string]string{"TOKEN": "eyJhbGciOiJub25lIn0.e30."}
 	lookup := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
 	for _, st := range w.Story() {
@@ -270,7 +316,9 @@ func TestDemoStoryIsCommands(t *testing.T) {
 		d := testDeps(t, s, time.Now)
 		root := newRoot(d.withDefaults(), new(bool))
 		c, rest, err := root.Find(words[1:])
-		if err != nil || c.Name() != st.Name {
+		// A step is named for its command, but for the second chain
+		// step, compare.
+		if name := map[string]string{"compare": "chain"}[st.Name]; err != nil || c.Name() != st.Name && c.Name() != name {
 			t.Errorf("%s: %q runs %v (%v)", st.Name, st.Command, c.CommandPath(), err)
 			continue
 		}
@@ -301,5 +349,33 @@ func TestDemoStepsUseItsDeps(t *testing.T) {
 	}
 	if clock.Load() == 0 {
 		t.Error("the demo's steps did not read the run's clock")
+	}
+}
+
+// A broken exchange (the story exports a secret the authority does not
+// know) makes the demo exit 1, and say which step did not go as
+// scripted, and why: the authority's answer.
+func TestDemoBrokenExchange(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	errOut := &syncbuf.Buffer{}
+	s := &ui.Streams{Env: []string{"TERM=dumb", "JWTRACE_CACHE_DIR=" + t.TempDir()}, Out: &out, ErrOut: errOut, In: strings.NewReader("")}
+	d := testDeps(t, s, time.Now)
+	opts := &demoOptions{deps: d.withDefaults(), world: func(w *demo.World) { w.Secret = "not-the-secret" }}
+	code := exitCode(runDemo(context.Background(), opts))
+	if code != ExitRejected {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "$ export SERVICE_SECRET=not-the-secret") {
+		t.Errorf("the demo did not print the secret it used:\n%s", out.String())
+	}
+	want := regexp.MustCompile(`The demo did not go as scripted: compare: hop 3 \(billing\): error, want accepted: the exchange before this hop failed \(the hop was not called\): .*invalid_client.*wrong secret for client`)
+	if !want.MatchString(errOut.String()) {
+		t.Errorf("stderr does not say which step went wrong, and why:\n%s", errOut.String())
+	}
+	// The first half went as scripted, and is told; the second's
+	// narration is not.
+	if !strings.Contains(out.String(), "billing rejected the token: it was issued for") || strings.Contains(out.String(), "With the exchanges, billing accepted") {
+		t.Errorf("the story's narration:\n%s", out.String())
 	}
 }

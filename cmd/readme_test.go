@@ -222,9 +222,17 @@ func TestREADMELiveExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// $CATALOG_TOKEN is for the demo's catalog, whose audience is its own
+	// URL (RFC 9728 / RFC 8707): the example of a prediction from a
+	// service's metadata.
+	catalog, err := w.Mint(map[string]any{"sub": "alice", "aud": w.Catalog.Audience, "scope": demo.CatalogScope,
+		"iat": minted.Unix(), "exp": minted.Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stopped := func() time.Time { return minted }
 	t.Chdir("..")
-	vars := append([]string{"TOKEN=" + token, "LATE_TOKEN=" + late}, w.Env()...)
+	vars := append([]string{"TOKEN=" + token, "LATE_TOKEN=" + late, "CATALOG_TOKEN=" + catalog}, w.Env()...)
 	lookup := func(name string) string {
 		for _, kv := range vars {
 			if k, v, _ := strings.Cut(kv, "="); k == name {

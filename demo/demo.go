@@ -10,6 +10,13 @@
 //	             accept api://workouts: it takes a token meant for another
 //	             API, which its declared rules reject
 //
+// The authority also knows workouts and billing as confidential clients
+// (secret Secret) that may exchange a token (RFC 8693) for the service
+// each calls: workouts for api://billing, billing for api://reports. With
+// those exchanges (ExchangeFile), billing gets a token meant for it and
+// accepts it, and reports gets one meant for it and, misconfigured,
+// rejects it.
+//
 // It does not import cobra or lipgloss; cmd narrates.
 package demo
 
@@ -39,6 +46,13 @@ const (
 	BillingAudience = "api://billing"
 	// ReportsAudience is what reports declares (and should demand).
 	ReportsAudience = "api://reports"
+	// Secret is the client secret of the services that exchange tokens
+	// (workouts and billing), public on purpose like the authority's
+	// default one: the demo's authority lives only on loopback, for the
+	// demo's run. SecretEnv is the variable the exchange file reads it
+	// from.
+	Secret    = "demo-service-secret"
+	SecretEnv = "SERVICE_SECRET"
 )
 
 // ServicePolicy is the policy a demo service enforces: tokens of the
@@ -59,11 +73,22 @@ type World struct {
 	// ChainFile is the path of a chain file for workouts -> billing, with
 	// each hop's declared rules.
 	ChainFile string
+	// ExchangeFile is the same chain with exchanges: before billing and
+	// reports, the service that calls it exchanges the token for one
+	// meant for it, its client secret from ${SERVICE_SECRET}.
+	ExchangeFile string
+	// Secret is the exchanging clients' secret, as the story and Env
+	// export it (the authority's is the constant Secret).
+	Secret string
+	// Catalog is a service whose audience is its own URL (see
+	// world_catalog.go); not in Services.
+	Catalog Service
 
 	authority *authority.Authority
 	stop      context.CancelFunc
 	done      chan error
 	servers   []*resource.Server
+	catalog   *catalogServer
 }
 
 // Service is one running service.
@@ -77,6 +102,10 @@ type Service struct {
 	// Env is the environment variable that testdata/chains/workouts.yaml
 	// and the printed commands use for URL.
 	Env string
+	// ExchangedBy, when set, is the client (the service calling this
+	// one) that exchanges the token for one for Declared before this
+	// service is called, in ExchangeFile.
+	ExchangedBy string
 }
 
 // Endpoint is the URL the chain sends the token to.
@@ -105,8 +134,15 @@ func Start(opts Options) (*World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: authority: %w", err)
 	}
+	// The default clients (the public jwtrace, and jwtrace-service), and
+	// the two services that exchange, each only for the service it calls
+	// (RFC 8693 §2.2.2: another target is invalid_target).
+	clients := append(authority.DefaultClients(),
+		authority.Client{ID: "workouts", Secret: Secret, ExchangeAudiences: []string{BillingAudience}},
+		authority.Client{ID: "billing", Secret: Secret, ExchangeAudiences: []string{ReportsAudience}})
 	a, err := authority.New(authority.Config{
 		URL:         "http://" + ln.Addr().String(),
+		Clients:     clients,
 		AutoApprove: User,
 		// x/oauth2 waits one interval before its first poll: the shortest
 		// one keeps the demo quick.
@@ -118,29 +154,29 @@ func Start(opts Options) (*World, error) {
 		return nil, fmt.Errorf("demo: authority: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &World{Authority: a.Issuer(), authority: a, stop: cancel, done: make(chan error, 1)}
+	w := &World{Authority: a.Issuer(), Secret: Secret, authority: a, stop: cancel, done: make(chan error, 1)}
 	go func() { w.done <- a.Serve(ctx, ln) }()
 
-	start := func(name, env, aud, declared, path, downstream, calls string) error {
+	start := func(name, env, aud, declared, path, downstream, calls, by string) error {
 		srv, err := resource.Start(resource.Config{Name: name, Policy: ServicePolicy(w.Authority, aud), Downstream: downstream, Log: logw})
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", name, err)
 		}
 		w.servers = append(w.servers, srv)
-		w.Services = append(w.Services, Service{Name: name, URL: srv.URL, Path: path, Audience: aud, Declared: declared, Calls: calls, Env: env})
+		w.Services = append(w.Services, Service{Name: name, URL: srv.URL, Path: path, Audience: aud, Declared: declared, Calls: calls, Env: env, ExchangedBy: by})
 		return nil
 	}
-	if err := start("workout-log", "WORKOUT_LOG", Audience, Audience, "/entries", "", ""); err != nil {
+	if err := start("workout-log", "WORKOUT_LOG", Audience, Audience, "/entries", "", "", ""); err != nil {
 		w.Close()
 		return nil, err
 	}
 	log := w.Services[0]
-	for _, svc := range []struct{ name, env, aud, declared, path, downstream, calls string }{
-		{"workouts", "WORKOUTS", Audience, Audience, "/workouts", log.Endpoint(), log.Name},
-		{"billing", "BILLING", BillingAudience, BillingAudience, "/plan", "", ""},
-		{"reports", "REPORTS", Audience, ReportsAudience, "/reports", "", ""},
+	for _, svc := range []struct{ name, env, aud, declared, path, downstream, calls, by string }{
+		{"workouts", "WORKOUTS", Audience, Audience, "/workouts", log.Endpoint(), log.Name, ""},
+		{"billing", "BILLING", BillingAudience, BillingAudience, "/plan", "", "", "workouts"},
+		{"reports", "REPORTS", Audience, ReportsAudience, "/reports", "", "", "billing"},
 	} {
-		if err := start(svc.name, svc.env, svc.aud, svc.declared, svc.path, svc.downstream, svc.calls); err != nil {
+		if err := start(svc.name, svc.env, svc.aud, svc.declared, svc.path, svc.downstream, svc.calls, svc.by); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -148,6 +184,10 @@ func Start(opts Options) (*World, error) {
 	// Chain order: workouts (which calls workout-log), workout-log,
 	// billing, reports.
 	w.Services[0], w.Services[1] = w.Services[1], w.Services[0]
+	if err := w.startCatalog(logw); err != nil {
+		w.Close()
+		return nil, err
+	}
 
 	w.Dir, err = os.MkdirTemp("", "jwtrace-demo-")
 	if err != nil {
@@ -156,6 +196,11 @@ func Start(opts Options) (*World, error) {
 	}
 	w.ChainFile = filepath.Join(w.Dir, "chain.yaml")
 	if err := os.WriteFile(w.ChainFile, []byte(w.chainYAML()), 0o600); err != nil {
+		w.Close()
+		return nil, err
+	}
+	w.ExchangeFile = filepath.Join(w.Dir, "exchange.yaml")
+	if err := os.WriteFile(w.ExchangeFile, []byte(w.exchangeYAML()), 0o600); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -173,14 +218,38 @@ func (w *World) chainYAML() string {
 	return s
 }
 
+// exchangeYAML is the chain file with exchanges: the same hops, and
+// before billing and reports the exchange their caller performs (RFC 8693
+// token exchange at the demo's authority, the caller's secret from the
+// environment).
+func (w *World) exchangeYAML() string {
+	s := "# jwtrace chain --compare --file exchange.yaml: the same services; before billing and reports,\n" +
+		"# the service that calls them exchanges the token for one meant for them (RFC 8693).\n" +
+		"defaults:\n  rules:\n    authority: " + w.Authority + "\n" +
+		"hops:\n"
+	for _, svc := range w.Services {
+		s += fmt.Sprintf("  - name: %s\n    url: %s\n    rules:\n      audience: %s\n", svc.Name, svc.Endpoint(), svc.Declared)
+		if svc.ExchangedBy != "" {
+			s += fmt.Sprintf("    exchange:\n      mode: token-exchange\n      authority: %s\n      client_id: %s\n      client_secret: ${%s}\n      audience: %s\n",
+				w.Authority, svc.ExchangedBy, SecretEnv, svc.Declared)
+		}
+	}
+	return s
+}
+
 // Env is the environment the printed commands and
-// testdata/chains/workouts.yaml use: AUTHORITY and each service's URL.
+// testdata/chains/workouts.yaml use: AUTHORITY and each service's URL
+// (and the exchanging services' client secret, for the exchange file and
+// testdata/chains/delegation.yaml).
 func (w *World) Env() []string {
 	env := []string{"AUTHORITY=" + w.Authority}
 	for _, svc := range w.Services {
 		env = append(env, svc.Env+"="+svc.URL)
 	}
-	return env
+	if w.Catalog.Env != "" {
+		env = append(env, w.Catalog.Env+"="+w.Catalog.URL)
+	}
+	return append(env, SecretEnv+"="+w.Secret)
 }
 
 // Mint signs a token with the authority's key (for tests and scripts that
@@ -205,6 +274,7 @@ func (w *World) Close() error {
 	for _, s := range w.servers {
 		errs = append(errs, s.Close())
 	}
+	errs = append(errs, w.catalog.close())
 	w.stop()
 	errs = append(errs, <-w.done)
 	if w.Dir != "" {

@@ -23,6 +23,9 @@ type Step struct {
 	// output (trimmed) is exported as: the step prints
 	// export NAME=$(COMMAND), and a later step can name $NAME.
 	Capture string
+	// Exports are variables the step sets before its command, each
+	// printed as export NAME=VALUE (the exchange file's client secret).
+	Exports []Export
 	// Env names variables the command reads from its environment (as
 	// chain's --token-env does): they are exported to it.
 	Env []string
@@ -31,9 +34,18 @@ type Step struct {
 	ShowFile string
 	// ExpectExit is the exit status the story expects.
 	ExpectExit int
-	// ExpectHops, for the chain step, is what each hop should do.
+	// ExpectHops, for the chain steps, is what each hop should do.
 	ExpectHops []HopExpect
+	// After is what the story says when the step went as scripted: its
+	// paragraphs, each a list of lines.
+	After [][]string
 }
+
+// Export is a variable a step sets.
+type Export struct{ Name, Value string }
+
+// Printed is the export line a shell reads.
+func (e Export) Printed() string { return "export " + Join(e.Name+"="+e.Value) }
 
 // HopExpect is what the story expects of one hop of the chain.
 type HopExpect struct {
@@ -43,6 +55,9 @@ type HopExpect struct {
 	Agrees bool
 	// Cause, when set, is the claim the hop's cause must name.
 	Cause string
+	// Act, when set, is the act chain (decode's "alice via workouts") of
+	// the token the hop received: it was exchanged.
+	Act string
 }
 
 // Printed is the step's command as the story prints it.
@@ -92,6 +107,46 @@ func (w *World) Story() []Step {
 				{Verdict: chain.Rejected, Agrees: true, Cause: "aud"},  // billing
 				{Verdict: chain.Accepted, Agrees: false, Cause: "aud"}, // reports
 			},
+			After: [][]string{{
+				"billing rejected the token: it was issued for " + Audience + " and billing wants " + BillingAudience + ".",
+				"jwtrace's prediction from billing's declared rules agrees, and names the claim at fault. The fix",
+				"belongs to the caller: ask for a token with billing's audience before calling billing.",
+			}, {
+				"reports accepted the same token, though its declared rules want " + ReportsAudience + ": it checks the",
+				"audience against the wrong value, or not at all, and would take any token meant for another API.",
+				"That disagreement between a service and its declared rules is what jwtrace chain is for.",
+			}},
+		},
+		{
+			Name:  "compare",
+			Title: "The same chain with real delegation: each caller exchanges the token (RFC 8693)",
+			// Each exchange: in the file names the client that performs it
+			// (the service that calls the hop) and its secret as
+			// ${SERVICE_SECRET}: a chain file takes a secret from the
+			// environment only.
+			Exports:  []Export{{SecretEnv, w.Secret}},
+			Command:  Join("jwtrace", "chain", "--compare", "--token-env", "TOKEN", "--file", w.ExchangeFile),
+			Env:      []string{"TOKEN", SecretEnv},
+			ShowFile: w.ExchangeFile,
+			// reports rejects the token meant for it, so the exchange run
+			// (whose status chain --compare gives) ends in 1 too.
+			ExpectExit: 1,
+			ExpectHops: []HopExpect{
+				{Verdict: chain.Accepted, Agrees: true},                                           // workouts
+				{Verdict: chain.Accepted, Agrees: true},                                           // workout-log
+				{Verdict: chain.Accepted, Agrees: true, Act: User + " via workouts"},              // billing
+				{Verdict: chain.Rejected, Agrees: false, Act: User + " via workouts via billing"}, // reports
+			},
+			After: [][]string{{
+				"With the exchanges, billing accepted: workouts exchanged the token for one meant for " + BillingAudience + ",",
+				"recorded in act (" + User + " via workouts), so billing's own audience check passes. No service turned a",
+				"check off, and no token went anywhere but to its audience.",
+			}, {
+				"reports is still the misconfigured service, now from the other side: billing exchanged its token",
+				"for one meant for " + ReportsAudience + " (" + User + " via workouts via billing), and reports rejected it,",
+				"because it checks for " + Audience + ". Its declared rules accept that token: jwtrace flags the",
+				"disagreement again. Pass-through hid the mistake; real delegation makes it fail, where it shows.",
+			}},
 		},
 	}
 }
@@ -105,13 +160,32 @@ func (s Step) CheckChain(rep *chain.Report) (bool, string) {
 	for i, h := range rep.Hops {
 		want := s.ExpectHops[i]
 		if h.Verdict != want.Verdict {
-			return false, fmt.Sprintf("hop %d (%s): %s, want %s", h.Index, h.Name, h.Verdict, want.Verdict)
+			detail := fmt.Sprintf("hop %d (%s): %s, want %s", h.Index, h.Name, h.Verdict, want.Verdict)
+			if h.Error != "" {
+				// A failed exchange says why (the authority's OAuth
+				// error, escaped by the renderer).
+				detail += ": " + h.Error
+			}
+			return false, detail
 		}
 		if h.Agrees == nil || *h.Agrees != want.Agrees {
 			return false, fmt.Sprintf("hop %d (%s): the prediction and the server do not compare as scripted", h.Index, h.Name)
 		}
 		if want.Cause != "" && (h.Cause == nil || h.Cause.Claim != want.Cause) {
 			return false, fmt.Sprintf("hop %d (%s): the cause is not the %s claim", i+1, h.Name, want.Cause)
+		}
+		if want.Act != "" {
+			got := ""
+			if h.Received != nil && h.Received.From == chain.FromExchange && h.Received.Delegation != nil {
+				got = h.Received.Delegation.Chain
+			}
+			if got != want.Act {
+				what := "no exchanged token"
+				if got != "" {
+					what = "a token with act " + got
+				}
+				return false, fmt.Sprintf("hop %d (%s): received %s, want a token exchanged for it (act %s)", i+1, h.Name, what, want.Act)
+			}
 		}
 	}
 	return true, ""

@@ -56,11 +56,10 @@ func newMetaConfig(cfg Config, pol verify.Policy, rules verify.Rules) (metaConfi
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           cfg.Name,
 	}
-	if pol.Algs.Set {
-		for _, v := range pol.Algs.Value {
-			m.doc.ResourceSigningAlgValuesSupported = append(m.doc.ResourceSigningAlgValuesSupported, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
-		}
-	}
+	// Not resource_signing_alg_values_supported: those are the
+	// algorithms the resource signs its responses with (RFC 9728 §2), and
+	// this server signs none; the algorithms it accepts tokens signed with
+	// have no member in the metadata.
 	return m, nil
 }
 

@@ -16,6 +16,10 @@
 //   - "cli-jwt": the same with JWT access tokens.
 //   - "sid1" (secret "verysecret"): the storage's client credentials service
 //     user, with JWT access tokens.
+//   - "web" (secret "secret"): the example's own storage.WebClient, the one
+//     client of its storage allowed the token exchange grant (RFC 8693),
+//     with HTTP Basic, and JWT access tokens so that an exchanged token can
+//     be verified.
 //
 // One user: "alice", password "verysecure". The example's device pages
 // make the login name the token's subject, and its storage then looks the
@@ -74,10 +78,11 @@ func run(addr string) error {
 		storage.DeviceClient("device", "secret"),
 		storage.NativeClient("cli"),
 		storage.NativeClient("cli-jwt"),
+		storage.WebClient("web", "secret"),
 	)
 	st := &clientStorage{
 		Storage: storage.NewStorage(users{}),
-		jwt:     map[string]bool{"cli-jwt": true, "sid1": true},
+		jwt:     map[string]bool{"cli-jwt": true, "sid1": true, "web": true},
 		device:  map[string]bool{"cli": true, "cli-jwt": true},
 	}
 	router := exampleop.SetupServer(issuer, st, logger, false)
