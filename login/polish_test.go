@@ -57,7 +57,7 @@ func TestInvalidClientSuggestsTheOtherSecretMethod(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 	msg := err.Error()
-	const hint = "; the authority also takes client_secret_post: try --client-auth client_secret_post"
+	const hint = "; check the client id and secret; if they are right, the authority also takes client_secret_post: try --client-auth client_secret_post"
 	if !strings.HasSuffix(msg, hint) || strings.Contains(msg, "\n") {
 		t.Fatalf("no hint at the end:\n%s", msg)
 	}
@@ -84,6 +84,29 @@ func TestInvalidClientHintOnlyWhenTheOtherMethodIsListed(t *testing.T) {
 	both := postOnlyAuthority(t, `["client_secret_post","client_secret_basic"]`)
 	_, err = c.Login(context.Background(), &Request{Authority: both.URL, ClientID: "svc", ClientSecret: "wrong", Grant: GrantClientCredentials, ClientAuth: AuthSecretPost})
 	if err == nil || !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "try --client-auth client_secret_post") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// A token endpoint that closes the connection without an answer is said
+// in words, not as Go's "EOF".
+func TestATokenEndpointThatHangsUpIsSaidInWords(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"issuer":"` + "http://" + r.Host + `","token_endpoint":"http://` + r.Host + `/token","jwks_uri":"http://` + r.Host + `/jwks"}`))
+			return
+		}
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}))
+	t.Cleanup(ts.Close)
+	c, _, _ := newClient(t, nil)
+	_, err := c.Login(context.Background(), &Request{Authority: ts.URL, ClientID: "svc", ClientSecret: "s3", Grant: GrantClientCredentials})
+	if err == nil || !strings.Contains(err.Error(), "the server closed the connection without an answer") || strings.Contains(err.Error(), "EOF") {
 		t.Fatalf("%v", err)
 	}
 }

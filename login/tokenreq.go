@@ -23,6 +23,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/netx"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -296,6 +297,13 @@ func netError(endpoint string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	switch netx.Classify(err) {
+	case netx.KindClosed:
+		// Go's words for it are "EOF".
+		err = errors.New("the server closed the connection without an answer")
+	case netx.KindReset:
+		err = errors.New("the server reset the connection without an answer")
+	}
 	return &verify.FetchError{URL: endpoint, Err: err}
 }
 
@@ -441,6 +449,8 @@ func addAuthHint(err error, method string, supported []string) {
 		return
 	}
 	if slices.Contains(supported, other) {
-		se.Hint = "the authority also takes " + other + ": try --client-auth " + other
+		// A wrong secret is the likelier cause; a client registered for
+		// the other method is refused with the same error (Hydra).
+		se.Hint = "check the client id and secret; if they are right, the authority also takes " + other + ": try --client-auth " + other
 	}
 }
