@@ -19,7 +19,7 @@ import (
 // filled from a profile.
 var (
 	loginKeys  = []string{"authority", "client_id", "scopes", "audience"}
-	verifyKeys = []string{"authority", "audience", "issuer"}
+	verifyKeys = []string{"authority", "audience", "issuer", "validator"}
 )
 
 // defaultKeys says which profile keys fill cmd's flags, given the flags

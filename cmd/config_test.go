@@ -39,6 +39,11 @@ profiles:
     authority: ` + srv.URL + `
     issuer: https://login.microsoftonline.com/{tenantid}/v2.0
     audience: api://other
+  lib:
+    authority: ` + srv.URL + `
+    validator: jose
+  bare:
+    authority: ` + srv.URL + `
 `
 	tests := []struct {
 		name  string
@@ -54,6 +59,9 @@ profiles:
 		{"a flag beats the environment", []string{"JWTRACE_AUDIENCE=api://other"}, []string{"verify", "--audience", "api://workouts", access}, ExitOK, "VALID"},
 		{"--key keeps the profile's authority out", nil, []string{"verify", "--key", "../testdata/keys/jwks.json", access}, ExitOK, "local keys"},
 		{"an unknown profile is a usage error", nil, []string{"verify", "--profile", "nope", access}, ExitUsage, ""},
+		{"a profile's validator decides the rules left out", nil, []string{"verify", "--profile", "lib", access}, ExitOK, "jose checks no audience unless one is configured"},
+		{"$JWTRACE_VALIDATOR names one", []string{"JWTRACE_VALIDATOR=jose"}, []string{"verify", "--profile", "bare", access}, ExitOK, "jose checks no issuer unless one is configured"},
+		{"without one, issuer and audience are required", nil, []string{"verify", "--profile", "bare", access}, ExitUsage, "no audience rule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package config reads jwtrace's configuration file, named profiles of
-// defaults (authority, client, scopes, audience, issuer), and resolves the
+// defaults (authority, client, scopes, audience, issuer, validator), and resolves the
 // defaults in effect from flags, the environment and a profile, saying
 // where each value came from. Flags win over the environment, the
 // environment over the profile.
@@ -38,6 +38,9 @@ type Profile struct {
 	Audience string `yaml:"audience,omitempty" json:"audience,omitempty"`
 	// Issuer is verify's issuer rule (--issuer).
 	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	// Validator is the library the services validate with (verify's
+	// --validator; jwtrace validators lists them).
+	Validator string `yaml:"validator,omitempty" json:"validator,omitempty"`
 }
 
 // File is the configuration file.
@@ -169,7 +172,7 @@ func shallow(b []byte) error {
 }
 
 func (p Profile) check() error {
-	for key, v := range map[string]string{"authority": p.Authority, "client_id": p.ClientID, "audience": p.Audience, "issuer": p.Issuer} {
+	for key, v := range map[string]string{"authority": p.Authority, "client_id": p.ClientID, "audience": p.Audience, "issuer": p.Issuer, "validator": p.Validator} {
 		if v != "" && strings.TrimSpace(v) != v {
 			return fmt.Errorf("%s %q has spaces around it", key, v)
 		}
@@ -236,6 +239,7 @@ var Keys = []struct{ Key, Flag, Env string }{
 	{"scopes", "scope", "JWTRACE_SCOPE"},
 	{"audience", "audience", "JWTRACE_AUDIENCE"},
 	{"issuer", "issuer", ""},
+	{"validator", "validator", "JWTRACE_VALIDATOR"},
 }
 
 // Selected names the profile in effect and why: --profile, then
@@ -264,7 +268,7 @@ func (f *File) Resolve(profile string, flags map[string]string, getenv func(stri
 	p := f.Profiles[profile]
 	fromProfile := map[string]string{
 		"authority": p.Authority, "client_id": p.ClientID, "scopes": strings.Join(p.Scopes, " "),
-		"audience": p.Audience, "issuer": p.Issuer,
+		"audience": p.Audience, "issuer": p.Issuer, "validator": p.Validator,
 	}
 	var out []Setting
 	for _, k := range Keys {
