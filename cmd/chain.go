@@ -145,6 +145,7 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	// where they sort among chain's own.
 	var loginFlags pflag.FlagSet
 	opts.login.bindRequest(&loginFlags)
+	opts.login.bindClientAuth(&loginFlags)
 	loginFlags.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage = "with --login: " + fl.Usage
 		f.AddFlag(fl)
@@ -154,6 +155,8 @@ not be reached and 4 no cached login (run jwtrace login first).`,
 	_ = cmd.MarkFlagFilename("junit", "xml")
 	_ = cmd.MarkFlagFilename("html", "html")
 	_ = cmd.MarkFlagFilename("token-file")
+	_ = cmd.MarkFlagFilename("client-key", "pem", "json")
+	_ = cmd.RegisterFlagCompletionFunc("client-auth", cobra.FixedCompletions(login.AuthMethods, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
 	return cmd
 }

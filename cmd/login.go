@@ -218,12 +218,18 @@ func (opts *loginOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&opts.idToken, "id-token", false, "print the ID token instead of the access token")
 	f.BoolVar(&opts.json, "json", false, "print the whole response as JSON, with decoded summaries")
 	opts.http.bind(f)
+	opts.bindClientAuth(f)
+	_ = cmd.RegisterFlagCompletionFunc("grant", cobra.FixedCompletions(login.Grants, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("client-auth", cobra.FixedCompletions(login.AuthMethods, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// bindClientAuth binds how the client authenticates, besides its secret:
+// login and token, and chain --login.
+func (opts *loginOptions) bindClientAuth(f *pflag.FlagSet) {
 	f.StringVar(&opts.req.ClientAuth, "client-auth", "", "client authentication `METHOD`: client_secret_basic, client_secret_post, private_key_jwt, client_assertion or none (default: from the credentials and discovery)")
 	f.StringVar(&opts.clientKeyFile, "client-key", "", "private key `FILE` (PEM or JWK) to sign client assertions with (private_key_jwt, RFC 7523)")
 	f.StringVar(&opts.clientKeyID, "client-key-id", "", "the `KID` of --client-key, put in the assertion's header")
 	f.StringVar(&opts.clientAssertion, "client-assertion", "", "a client assertion (a federated token) from `FILE`, env:NAME, or - for stdin")
-	_ = cmd.RegisterFlagCompletionFunc("grant", cobra.FixedCompletions(login.Grants, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("client-auth", cobra.FixedCompletions(login.AuthMethods, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // bindRequest binds the flags that say which token to get: what chain
