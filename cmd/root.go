@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -35,14 +36,24 @@ func Run(ctx context.Context, s *ui.Streams, args []string, now func() time.Time
 // RunWith is Run with all of a run's dependencies given (see Deps).
 func RunWith(ctx context.Context, d Deps, args []string) int {
 	deps := d.withDefaults()
-	s := deps.Streams
+	line := args
+	if line == nil {
+		line = os.Args[1:] // what cobra runs
+	}
 	var started bool
-	root := newRoot(deps, &started)
+	root := newRootFor(deps, &started, line)
 	if args != nil {
 		root.SetArgs(args)
 	}
+	return execute(ctx, deps, root, &started)
+}
+
+// execute runs root (built by newRoot on deps and started), prints the
+// error, if any, and returns the exit code.
+func execute(ctx context.Context, deps *Deps, root *cobra.Command, started *bool) int {
+	s := deps.Streams
 	ran, err := root.ExecuteContextC(ctx)
-	if err != nil && !started && !typed(err) {
+	if err != nil && !*started && !typed(err) {
 		// cobra's own: an unknown command, an argument count refused.
 		err = &inputError{err}
 	}
@@ -71,9 +82,50 @@ func NewRootCmd(s *ui.Streams, now func() time.Time) *cobra.Command {
 	return newRoot(Deps{Streams: s, Now: now}.withDefaults(), new(bool))
 }
 
-// newRoot builds the command tree on d; *started becomes true when a
+// command is one of jwtrace's commands: the name it is run by, and how to
+// build it.
+type command struct {
+	name  string
+	build func(*Deps) *cobra.Command
+}
+
+// commands are jwtrace's commands; profile is the root's --profile. Add a
+// command here as {"name", newNameCmd}: TestEveryCommandIsListedUnderItsName
+// checks that the name is the one the command is run by.
+func commands(profile *string) []command {
+	return []command{
+		{"decode", newDecodeCmd},
+		{"verify", newVerifyCmd},
+		{"chain", newChainCmd},
+		{"demo", newDemoCmd},
+		{"login", newLoginCmd},
+		{"logout", newLogoutCmd},
+		{"token", newTokenCmd},
+		{"exchange", newExchangeCmd},
+		{"introspect", newIntrospectCmd},
+		{"userinfo", newUserinfoCmd},
+		{"authority", newAuthorityCmd},
+		{"mint", newMintCmd},
+		{"version", newVersionCmd},
+		{"validators", newValidatorsCmd},
+		{"config", func(d *Deps) *cobra.Command { return newConfigCmd(d, profile) }},
+	}
+}
+
+// newRoot builds the whole command tree on d; *started becomes true when a
 // command begins to run (after cobra has parsed its flags and arguments).
 func newRoot(d *Deps, started *bool) *cobra.Command {
+	return newRootFor(d, started, nil)
+}
+
+// newRootFor is newRoot for the command line line.
+//
+// When line starts with a command's name, only that command is built (with
+// its subcommands): building every command and its flags was a tenth of
+// decode's start-up. Anything else (no command, a flag first, help,
+// completion, a name cobra must suggest a command for) gets the whole tree,
+// as does line nil (newRoot, and so NewRootCmd and the generated docs).
+func newRootFor(d *Deps, started *bool, line []string) *cobra.Command {
 	s := d.Streams
 	root := &cobra.Command{
 		Use:   "jwtrace",
@@ -118,23 +170,21 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err}
 	})
-	root.AddCommand(
-		newDecodeCmd(d),
-		newVerifyCmd(d),
-		newChainCmd(d),
-		newDemoCmd(d),
-		newLoginCmd(d),
-		newLogoutCmd(d),
-		newTokenCmd(d),
-		newExchangeCmd(d),
-		newIntrospectCmd(d),
-		newUserinfoCmd(d),
-		newAuthorityCmd(d),
-		newMintCmd(d),
-		newVersionCmd(d),
-		newValidatorsCmd(d),
-		newConfigCmd(d, &profile),
-	)
+	all := commands(&profile)
+	if len(line) > 0 {
+		for _, c := range all {
+			if c.name == line[0] {
+				root.AddCommand(c.build(d))
+				// Not the command being run: without this, cobra would
+				// build the completion commands at every run.
+				root.CompletionOptions.DisableDefaultCmd = true
+				return root
+			}
+		}
+	}
+	for _, c := range all {
+		root.AddCommand(c.build(d))
+	}
 	addCompletionExamples(root)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/verify"
@@ -107,14 +108,16 @@ type callback struct {
 	done chan error
 }
 
-var resultPage = template.Must(template.New("result").Parse(`<!doctype html>
+var resultPage = sync.OnceValue(func() *template.Template { return template.Must(template.New("result").Parse(resultText)) })
+
+const resultText = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace: {{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}.err{color:#b00}</style>
 </head><body><h1 id="title">{{.Title}}</h1>
 <p id="message"{{if .Failed}} class="err"{{end}}>{{.Message}}</p>
 </body></html>
-`))
+`
 
 func writeResult(w http.ResponseWriter, status int, title, msg string) {
 	h := w.Header()
@@ -124,7 +127,7 @@ func writeResult(w http.ResponseWriter, status int, title, msg string) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = resultPage.Execute(w, struct {
+	_ = resultPage().Execute(w, struct {
 		Title, Message string
 		Failed         bool
 	}{title, msg, status != http.StatusOK})

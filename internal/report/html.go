@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/chain"
@@ -182,7 +183,7 @@ func ChainHTML(rep *chain.Report, info Chain) []byte {
 		p.Hops = append(p.Hops, hopHTML(r, info))
 	}
 	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, p); err != nil {
+	if err := pageTemplate().Execute(&b, p); err != nil {
 		// The template and its data are this package's: a failure is a
 		// bug, not an input.
 		panic("report: HTML: " + err.Error())
@@ -247,7 +248,13 @@ func hopHTML(r *chain.Result, info Chain) htmlHop {
 // pageTemplate is the page. html/template escapes every value for where
 // it goes (text, attribute); the values are clean already (no control
 // or bidirectional characters).
-var pageTemplate = template.Must(template.New("chain").Parse(`<!DOCTYPE html>
+//
+// It is parsed on first use, not at start-up: every jwtrace run would
+// otherwise pay for it (a million instructions, more than decoding a
+// token).
+var pageTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("chain").Parse(pageText)) })
+
+const pageText = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -372,4 +379,4 @@ footer { color: var(--dim); font-size: 12px; margin-top: 20px; }
 </main>
 </body>
 </html>
-`))
+`

@@ -73,22 +73,22 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	if showSource || (t.Source != "input" && level == 0) {
 		title = append(title, "from "+Safe(t.Source))
 	}
-	line("%s", th.title.Render(strings.Join(title, " · ")))
+	line("%s", th.render(&th.title, strings.Join(title, " · ")))
 	b.WriteString("\n")
 
 	// Header and claims as JSON in the token's own order, with notes.
-	line("%s", th.section.Render("Header"))
+	line("%s", th.render(&th.section, "Header"))
 	notes := make([]string, len(t.Header.Members))
 	if v.Explain {
 		for i, m := range t.Header.Members {
-			notes[i] = th.dim.Render(Safe(t.ExplainHeader(m.Key, stringValue(m.Value))))
+			notes[i] = th.render(&th.dim, Safe(t.ExplainHeader(m.Key, stringValue(m.Value))))
 		}
 	}
 	writeObject(b, th, ind+"  ", t.Header.Members, notes)
 
 	if t.Claims != nil {
 		b.WriteString("\n")
-		line("%s", th.section.Render("Claims"))
+		line("%s", th.render(&th.section, "Claims"))
 		times := map[int]decode.Time{}
 		for _, tm := range t.Times {
 			times[tm.Member] = tm
@@ -100,19 +100,19 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 				if loc := localTime(tm, v.Local); loc != "" {
 					note += " (" + loc + ")"
 				}
-				notes[i] = Safe(note) + "  " + relStyle(th, tm).Render(Safe(tm.Relative))
+				notes[i] = Safe(note) + "  " + th.render(relStyle(th, tm), Safe(tm.Relative))
 			} else if v.Explain {
-				notes[i] = th.dim.Render(Safe(t.ExplainClaim(m.Key)))
+				notes[i] = th.render(&th.dim, Safe(t.ExplainClaim(m.Key)))
 			}
 		}
 		writeObject(b, th, ind+"  ", t.Claims.Members, notes)
 		if t.Lifetime != nil {
-			line("  %s %s %s", th.dim.Render("lifetime"), t.Lifetime.Human, th.dim.Render("(exp - iat)"))
+			line("  %s %s %s", th.render(&th.dim, "lifetime"), t.Lifetime.Human, th.render(&th.dim, "(exp - iat)"))
 		}
 		renderDelegation(line, th, t.Delegation())
 	} else if t.Payload != nil {
 		b.WriteString("\n")
-		line("%s", th.section.Render("Payload"))
+		line("%s", th.render(&th.section, "Payload"))
 		line("  %s", Safe(*t.Payload))
 	}
 
@@ -120,29 +120,29 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	b.WriteString("\n")
 	switch {
 	case t.Kind == decode.KindJWE && t.Encryption != nil:
-		line("%s  %s", pad(th.section.Render("Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
+		line("%s  %s", pad(th.render(&th.section, "Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
 	case t.Signature != nil:
 		if t.Kind == decode.KindUnsecured {
-			line("%s  %s", pad(th.section.Render("Signature"), 10), th.err.Render("none: the token is not signed"))
+			line("%s  %s", pad(th.render(&th.section, "Signature"), 10), th.render(&th.err, "none: the token is not signed"))
 		} else {
 			sig := fmt.Sprintf("%s, %d bytes", Safe(t.Signature.Alg), t.Signature.Bytes)
-			line("%s  %s  %s", pad(th.section.Render("Signature"), 10), sig, th.dim.Render("not verified (use jwtrace verify)"))
+			line("%s  %s  %s", pad(th.render(&th.section, "Signature"), 10), sig, th.render(&th.dim, "not verified (use jwtrace verify)"))
 		}
 	}
-	line("%s  %s", pad(th.section.Render("Status"), 10), statusStyle(th, t.Status).Render(Safe(t.StatusText)))
+	line("%s  %s", pad(th.render(&th.section, "Status"), 10), th.render(statusStyle(th, t.Status), Safe(t.StatusText)))
 
 	// Diagnostics.
 	if len(t.Diagnostics) > 0 {
-		line("%s", th.section.Render("Notes"))
+		line("%s", th.render(&th.section, "Notes"))
 		for _, d := range t.Diagnostics {
-			mark, st := "i", th.info
+			mark, st := "i", &th.info
 			switch d.Severity {
 			case decode.SevError:
-				mark, st = "✗", th.err
+				mark, st = "✗", &th.err
 			case decode.SevWarning:
-				mark, st = "!", th.warn
+				mark, st = "!", &th.warn
 			}
-			line("  %s %s %s", st.Render(mark), Safe(d.Message), th.dim.Render("["+d.Code+"]"))
+			line("  %s %s %s", th.render(st, mark), Safe(d.Message), th.render(&th.dim, "["+d.Code+"]"))
 		}
 	}
 
@@ -165,18 +165,18 @@ func renderDelegation(line func(string, ...any), th *theme, d *decode.Delegation
 		subject = "the subject"
 	}
 	if cur := d.Current(); cur != nil {
-		line("  %s %s %s", th.dim.Render("delegation"), Safe(d.Chain),
-			th.dim.Render("("+Safe(cur.Name())+" acts for "+Safe(subject)+" now; RFC 8693 section 4.1)"))
+		line("  %s %s %s", th.render(&th.dim, "delegation"), Safe(d.Chain),
+			th.render(&th.dim, "("+Safe(cur.Name())+" acts for "+Safe(subject)+" now; RFC 8693 section 4.1)"))
 	}
 	if d.MayAct != nil {
-		line("  %s %s %s", pad(th.dim.Render("may act"), 10), Safe(d.MayAct.Name()),
-			th.dim.Render("(may_act: "+Safe(d.MayAct.Name())+" may exchange this token to act for "+Safe(subject)+")"))
+		line("  %s %s %s", pad(th.render(&th.dim, "may act"), 10), Safe(d.MayAct.Name()),
+			th.render(&th.dim, "(may_act: "+Safe(d.MayAct.Name())+" may exchange this token to act for "+Safe(subject)+")"))
 	}
 	if d.AuthorizedParty != "" {
-		line("  %s %s %s", pad(th.dim.Render("issued to"), 10), Safe(d.AuthorizedParty), th.dim.Render("(azp: the client that asked for this token)"))
+		line("  %s %s %s", pad(th.render(&th.dim, "issued to"), 10), Safe(d.AuthorizedParty), th.render(&th.dim, "(azp: the client that asked for this token)"))
 	}
 	for _, p := range d.Problems {
-		line("  %s %s", th.warn.Render("!"), Safe(p))
+		line("  %s %s", th.render(&th.warn, "!"), Safe(p))
 	}
 }
 
@@ -199,12 +199,12 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 				val = buf.String()
 			}
 		}
-		l := th.key.Render(Safe(string(key))) + ": " + SafeLines(val)
+		l := th.render(&th.key, Safe(string(key))) + ": " + SafeLines(val)
 		if i < len(members)-1 {
 			l += ","
 		}
 		lines[i] = l
-		if w := lipgloss.Width(l); notes[i] != "" && w <= 48 && !strings.Contains(l, "\n") {
+		if w := textWidth(l); notes[i] != "" && w <= 48 && !strings.Contains(l, "\n") {
 			width = max(width, w)
 		}
 	}
@@ -284,37 +284,36 @@ func localTime(t decode.Time, loc *time.Location) string {
 	return at.Format("2006-01-02 15:04:05 MST")
 }
 
-func relStyle(th *theme, t decode.Time) styleRenderer {
+func relStyle(th *theme, t decode.Time) *lipgloss.Style {
 	switch t.Claim {
 	case "exp":
 		switch {
 		case t.Delta <= 0:
-			return th.err
+			return &th.err
 		case t.Delta < 15*60:
-			return th.warn
+			return &th.warn
 		default:
-			return th.ok.Bold(false)
+			ok := th.ok.Bold(false)
+			return &ok
 		}
 	case "nbf":
 		if t.Delta > 0 {
-			return th.warn
+			return &th.warn
 		}
 	}
-	return th.dim
+	return &th.dim
 }
 
-type styleRenderer interface{ Render(...string) string }
-
-func statusStyle(th *theme, s decode.Status) styleRenderer {
+func statusStyle(th *theme, s decode.Status) *lipgloss.Style {
 	switch s {
 	case decode.StatusValid:
-		return th.ok
+		return &th.ok
 	case decode.StatusExpired, decode.StatusMalformed:
-		return th.err
+		return &th.err
 	case decode.StatusNotYetValid, decode.StatusNoExpiry:
-		return th.warn
+		return &th.warn
 	}
-	return th.dim
+	return &th.dim
 }
 
 // WriteJSON writes v as JSON: indented for people at a terminal, one

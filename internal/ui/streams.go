@@ -95,7 +95,10 @@ type Printer struct {
 
 // Printer returns a Printer for w (normally s.Out).
 func (s *Streams) Printer(w io.Writer) *Printer {
+	prof := s.Profile(w)
 	r := lipgloss.NewRenderer(w)
-	r.SetColorProfile(s.Profile(w))
-	return &Printer{w: w, th: newTheme(r)}
+	r.SetColorProfile(prof)
+	th := newTheme(r)
+	th.plain = prof == termenv.Ascii
+	return &Printer{w: w, th: th}
 }

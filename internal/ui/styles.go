@@ -14,6 +14,23 @@ import (
 type theme struct {
 	title, section, key, dim, ok, warn, err, info lipgloss.Style
 	box                                           lipgloss.Style
+	// plain is true when the stream has no color profile (termenv.Ascii):
+	// then a style writes its text as it is, and render (below) skips
+	// lipgloss, which would only copy it.
+	plain bool
+}
+
+// render is st.Render(s), without lipgloss on a plain theme. With no color
+// profile, lipgloss v1.1.0 (style.go, Render) writes one line of text as it
+// is (termenv's Styled returns it unchanged for Ascii) unless it has tabs
+// (made spaces), "\r\n" (made "\n") or several lines (padded to one
+// width): such text still goes through lipgloss. Going through lipgloss for
+// every span was a tenth of decode's start-up.
+func (th *theme) render(st *lipgloss.Style, s string) string {
+	if th.plain && !strings.ContainsAny(s, "\t\r\n") {
+		return s
+	}
+	return st.Render(s)
 }
 
 // Colors are the basic ANSI ones so they read on light and dark
@@ -55,9 +72,20 @@ func SafeLines(s string) string {
 
 // pad right-pads s to width display cells.
 func pad(s string, width int) string {
-	w := lipgloss.Width(s)
+	w := textWidth(s)
 	if w >= width {
 		return s
 	}
 	return s + strings.Repeat(" ", width-w)
+}
+
+// textWidth is lipgloss.Width(s): the display cells of s's widest line.
+// Printable ASCII takes one cell a byte, without lipgloss's parser.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return lipgloss.Width(s)
+		}
+	}
+	return len(s)
 }
