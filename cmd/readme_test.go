@@ -200,16 +200,18 @@ func liveBlock(first string) bool {
 func TestREADMELiveExamples(t *testing.T) {
 	// The demo's world, as demo --keep-running leaves it for a user: its
 	// authority, services and variables.
-	w, err := demo.Start(demo.Options{})
+	// $TOKEN is minted at a whole second, and the blocks that use it run on
+	// a clock stopped there: "valid for 1h more" and "issued 0s ago" are
+	// what they print, however long the run takes. The authority runs on
+	// the same clock, so that a token it issues during a block (an
+	// exchange) is not from that block's future. (jwtrace demo runs on the
+	// system's clock; see liveDrift.)
+	minted := time.Unix(time.Now().Unix(), 0)
+	w, err := demo.Start(demo.Options{Now: func() time.Time { return minted }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	// $TOKEN is minted at a whole second, and the blocks that use it run on
-	// a clock stopped there: "valid for 1h more" and "issued 0s ago" are
-	// what they print, however long the run takes. (jwtrace demo runs on
-	// the system's clock; see liveDrift.)
-	minted := time.Unix(time.Now().Unix(), 0)
 	token, err := w.Mint(map[string]any{"sub": "alice", "aud": demo.Audience, "scope": "workouts.read",
 		"iat": minted.Unix(), "exp": minted.Add(time.Hour).Unix()})
 	if err != nil {

@@ -118,6 +118,11 @@ type Options struct {
 	Log io.Writer
 	// Addr is the authority's listen address; default 127.0.0.1:0.
 	Addr string
+	// Now is the authority's clock (default time.Now): a test that runs
+	// jwtrace on a stopped clock gives the authority the same one, so
+	// that the tokens it issues during the run (exchanges) are not from
+	// jwtrace's future.
+	Now func() time.Time
 }
 
 // Start starts the authority and the services. Close stops them.
@@ -148,6 +153,7 @@ func Start(opts Options) (*World, error) {
 		// one keeps the demo quick.
 		PollInterval: time.Second,
 		Log:          logw,
+		Now:          opts.Now,
 	})
 	if err != nil {
 		ln.Close()
