@@ -213,7 +213,7 @@ func TestChainExchangeFailure(t *testing.T) {
 	if r.code != ExitRejected {
 		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
-	for _, want := range []string{"invalid_client", "the exchange before this hop failed (the hop was not called)", "exchange at " + w.authority + " by jwtrace-service (token-exchange) failed", "check client_id and client_secret under the hop's exchange:"} {
+	for _, want := range []string{"invalid_client", "the exchange before this hop failed (the hop was not called)", "exchange at " + w.authority + " by jwtrace-service (token-exchange) failed", "check client_id and client_secret under the hop's exchange:", "— (not called: its exchange failed)"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}

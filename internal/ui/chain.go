@@ -419,6 +419,8 @@ func (t *ChainTable) predicts(r *chain.Result) []span {
 	th := t.p.th
 	p := r.Prediction
 	switch {
+	case p == nil && r.Received != nil && r.Received.Exchange != nil && r.Received.Exchange.Error != "":
+		return []span{{&th.dim, "— (not called: its exchange failed)"}}
 	case p == nil:
 		return []span{{&th.dim, "— (no rules declared)"}}
 	case p.Error != "":
