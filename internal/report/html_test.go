@@ -78,6 +78,7 @@ func (w *world) readme() []chain.Hop {
 // own, and at 1280 px every hop's label is on the page, inside the
 // viewport.
 func TestChainHTMLInABrowser(t *testing.T) {
+	t.Parallel() // a browser starts in seconds: the two browser tests overlap
 	w := newWorld(t)
 	b := authoritytest.StartBrowser(t)
 	watch := b.Watch()
@@ -184,6 +185,7 @@ func TestChainHTMLInABrowser(t *testing.T) {
 // The browser checks can fail: a page that loads something is seen to,
 // and a load the CSP blocks is logged.
 func TestBrowserWatchSeesLoads(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var hits []string
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
