@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/netx"
@@ -68,6 +69,12 @@ type Metadata struct {
 	// then what was read, if anything, and nothing is predicted from
 	// them.
 	Error string `json:"error,omitempty"`
+
+	// Cached says the document came from the on-disk cache (kept as
+	// discovery documents are, for as long as its Cache-Control allows),
+	// AgeSeconds how long ago it was fetched.
+	Cached     bool  `json:"cached,omitempty"`
+	AgeSeconds int64 `json:"age_seconds,omitempty"`
 
 	Resource                          string   `json:"resource,omitempty"`
 	AuthorizationServers              []string `json:"authorization_servers,omitempty"`
@@ -315,6 +322,7 @@ func (r *Runner) fill(md *Metadata, doc *metaDoc, res *Result) {
 		return
 	}
 	d := doc.md
+	md.Cached, md.AgeSeconds = d.Cached, d.AgeSeconds
 	md.Resource, md.ResourceName = r.mask(d.Resource), r.mask(d.ResourceName)
 	for _, l := range []struct{ dst, src *[]string }{
 		{&md.AuthorizationServers, &d.AuthorizationServers},
@@ -395,13 +403,29 @@ func (r *Runner) getMetadata(ctx context.Context, rawURL string) *metaDoc {
 	if client == nil {
 		client = netx.Default()
 	}
-	b, status, err := GetMetadata(ctx, client, rawURL, r.AllowHTTP)
+	var cache *verify.Cache
+	if r.Fetcher != nil {
+		cache = r.Fetcher.Cache
+	}
+	now := r.now()
+	if cache != nil {
+		if b, age, ok := cache.Doc(rawURL, now); ok {
+			if md, notes, err := ParseMetadata(b); err == nil {
+				md.Cached, md.AgeSeconds = true, int64(age/time.Second)
+				return &metaDoc{md: *md, notes: notes}
+			}
+		}
+	}
+	b, status, header, err := getMetadata(ctx, client, rawURL, r.AllowHTTP)
 	if err != nil {
 		return &metaDoc{status: status, err: err}
 	}
 	md, notes, err := ParseMetadata(b)
 	if err != nil {
 		return &metaDoc{err: err}
+	}
+	if cache != nil {
+		cache.KeepDoc(rawURL, b, header, now)
 	}
 	return &metaDoc{md: *md, notes: notes}
 }
@@ -413,8 +437,14 @@ func (r *Runner) getMetadata(ctx context.Context, rawURL string) *metaDoc {
 // status of an answer other than 200. Errors are one escaped line, for
 // the user.
 func GetMetadata(ctx context.Context, client *http.Client, rawURL string, allowHTTP bool) (body []byte, status int, err error) {
+	body, status, _, err = getMetadata(ctx, client, rawURL, allowHTTP)
+	return body, status, err
+}
+
+// getMetadata is GetMetadata, with the answer's header (for the cache).
+func getMetadata(ctx context.Context, client *http.Client, rawURL string, allowHTTP bool) (body []byte, status int, header http.Header, err error) {
 	if _, err := netx.CheckURL(rawURL, allowHTTP); err != nil {
-		return nil, 0, errors.New(textsafe.Line(err.Error(), maxMetadataText))
+		return nil, 0, nil, errors.New(textsafe.Line(err.Error(), maxMetadataText))
 	}
 	if client.Timeout == 0 {
 		var cancel context.CancelFunc
@@ -423,7 +453,7 @@ func GetMetadata(ctx context.Context, client *http.Client, rawURL string, allowH
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, 0, errors.New("not a URL jwtrace can request")
+		return nil, 0, nil, errors.New("not a URL jwtrace can request")
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "jwtrace-chain")
@@ -445,23 +475,23 @@ func GetMetadata(ctx context.Context, client *http.Client, rawURL string, allowH
 	resp, err := c.Do(req)
 	if err != nil {
 		_, why := classify(err)
-		return nil, 0, errors.New("the request failed: " + textsafe.Line(why, maxMetadataText))
+		return nil, 0, nil, errors.New("the request failed: " + textsafe.Line(why, maxMetadataText))
 	}
 	defer resp.Body.Close()
 	if offHost != "" {
-		return nil, resp.StatusCode, fmt.Errorf("it redirects to another host (%s); jwtrace follows metadata redirects only on the same host", textsafe.Line(offHost, maxMetadataText))
+		return nil, resp.StatusCode, nil, fmt.Errorf("it redirects to another host (%s); jwtrace follows metadata redirects only on the same host", textsafe.Line(offHost, maxMetadataText))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("it answered %d, not a metadata document", resp.StatusCode)
+		return nil, resp.StatusCode, nil, fmt.Errorf("it answered %d, not a metadata document", resp.StatusCode)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxMetadataBytes+1))
 	if err != nil {
-		return nil, 0, errors.New("the document could not be read: " + textsafe.Line(shortErr(err), maxMetadataText))
+		return nil, 0, nil, errors.New("the document could not be read: " + textsafe.Line(shortErr(err), maxMetadataText))
 	}
 	if len(b) > MaxMetadataBytes {
-		return nil, 0, fmt.Errorf("the document is larger than %d KiB; refused", MaxMetadataBytes>>10)
+		return nil, 0, nil, fmt.Errorf("the document is larger than %d KiB; refused", MaxMetadataBytes>>10)
 	}
-	return b, 0, nil
+	return b, 0, resp.Header, nil
 }
 
 // ParseMetadata reads a protected resource metadata document (RFC 9728

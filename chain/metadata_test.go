@@ -425,3 +425,43 @@ func TestMetadataRedirectsOnlyOnTheSameHostAndBounded(t *testing.T) {
 		t.Error("a redirected metadata request carried the token")
 	}
 }
+
+// The metadata is kept on disk as discovery documents are: for as long as
+// its Cache-Control allows, never with no-store, and a hostile document
+// that was refused is not kept.
+func TestMetadataIsCachedLikeDiscovery(t *testing.T) {
+	for _, tc := range []struct {
+		name, cacheControl string
+		body               string
+		hits               int32 // after two runs
+		cached             bool  // the second run's
+	}{
+		{"max-age", "max-age=300", `{"resource":"http://%s/api","authorization_servers":["http://127.0.0.1:1"]}`, 1, true},
+		{"no-store", "no-store", `{"resource":"http://%s/api","authorization_servers":["http://127.0.0.1:1"]}`, 2, false},
+		{"refused", "max-age=300", `{"resource":"http://%s/api","authorization_servers":"not a list"}`, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startHostile(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", tc.cacheControl)
+				fmt.Fprintf(w, tc.body, r.Host)
+			})
+			dir := t.TempDir()
+			var last *Result
+			for range 2 {
+				f := &verify.Fetcher{AllowHTTP: true, Cache: &verify.Cache{Dir: dir}}
+				rep, err := Run(context.Background(), Request{Hops: []Hop{{Method: "GET", URL: h.srv.URL + "/api"}}, Token: "opaque-token-value",
+					Client: &http.Client{Timeout: 5 * time.Second}, Fetcher: f})
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = rep.Hops[0]
+			}
+			if n := h.metaHits.Load(); n != tc.hits {
+				t.Errorf("%d metadata requests in two runs, want %d", n, tc.hits)
+			}
+			if last.Metadata == nil || last.Metadata.Cached != tc.cached {
+				t.Errorf("second run's metadata %+v, want cached %v", last.Metadata, tc.cached)
+			}
+		})
+	}
+}

@@ -100,6 +100,27 @@ func (c *Cache) store(e *cacheEntry) {
 
 func (c *Cache) remove(u string) { _ = os.Remove(c.path(u)) }
 
+// Doc is a document another fetcher (chain's protected resource metadata)
+// kept with KeepDoc: its body and age when it is still fresh at now, as a
+// discovery document would be.
+func (c *Cache) Doc(u string, now time.Time) (body []byte, age time.Duration, ok bool) {
+	e := c.load(u)
+	if e == nil || !e.fresh(now) {
+		return nil, 0, false
+	}
+	return []byte(e.Body), now.Sub(time.Unix(e.Fetched, 0)), true
+}
+
+// KeepDoc keeps a document fetched at now for as long as its response's
+// Cache-Control allows (not at all with no-store), as discovery documents
+// are kept.
+func (c *Cache) KeepDoc(u string, body []byte, h http.Header, now time.Time) {
+	if noStore(h) {
+		return
+	}
+	c.store(&cacheEntry{URL: u, Fetched: now.Unix(), Expires: now.Add(cacheTTL(h)).Unix(), ETag: h.Get("ETag"), Body: string(body)})
+}
+
 // Clear removes every cached document.
 func (c *Cache) Clear() error {
 	entries, err := os.ReadDir(c.Dir)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/jwtrace/jwtrace/chain"
+	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
@@ -376,7 +377,11 @@ func (t *ChainTable) metadata(b *strings.Builder, ind string, r *chain.Result) {
 	th := t.p.th
 	if md := r.Metadata; md.Usable() {
 		from := map[string]string{chain.MetadataFromChallenge: "named by its challenge", chain.MetadataFromWellKnown: "--discover"}[md.From]
-		t.line(b, ind, span{&th.dim, "metadata (" + from + "): "}, span{text: Safe(md.URL)})
+		cached := ""
+		if md.Cached {
+			cached = " (cached " + decode.HumanSeconds(md.AgeSeconds) + " ago)"
+		}
+		t.line(b, ind, span{&th.dim, "metadata (" + from + "): "}, span{text: Safe(md.URL)}, span{&th.dim, cached})
 		for _, f := range []struct {
 			key    string
 			values []string
