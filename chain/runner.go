@@ -106,6 +106,40 @@ type Result struct {
 	Relay    string    `json:"relay,omitempty"`
 }
 
+// Says is the server's answer in a few words: "accepted", "rejected:
+// invalid_token", "failed (502)", "error: refused". The challenge's error
+// code is the server's text, as it came: a renderer escapes it.
+func (res *Result) Says() string {
+	switch res.Verdict {
+	case Accepted:
+		return "accepted"
+	case Rejected:
+		if c := res.Challenge; c != nil && c.ErrorCode() != "" {
+			return "rejected: " + c.ErrorCode()
+		}
+		return "rejected"
+	case Failed:
+		return fmt.Sprintf("failed (%d)", res.Status)
+	case Redirected:
+		switch {
+		case res.BlockedRedirect != "":
+			return "redirected off-host"
+		case len(res.Redirects) > 0:
+			return "sign-in page"
+		}
+		return fmt.Sprintf("redirect (%d)", res.Status)
+	case Refused:
+		return "error: refused"
+	case Timeout:
+		return "error: timeout"
+	case TLSError:
+		return "error: TLS"
+	case NotSent:
+		return "not sent"
+	}
+	return "error"
+}
+
 // Prediction is verify's answer under a hop's declared rules.
 type Prediction struct {
 	Accept  bool   `json:"accept"`

@@ -111,38 +111,8 @@ func Judge(r *chain.Result) (Kind, string) {
 // declared rules.
 func Disagrees(r *chain.Result) bool { return r.Agrees != nil && !*r.Agrees }
 
-// Says is the server's answer in a few words: "accepted", "rejected:
-// invalid_token", "failed (502)", "error: refused".
-func Says(r *chain.Result) string {
-	switch r.Verdict {
-	case chain.Accepted:
-		return "accepted"
-	case chain.Rejected:
-		if c := r.Challenge; c != nil && c.ErrorCode() != "" {
-			return "rejected: " + c.ErrorCode()
-		}
-		return "rejected"
-	case chain.Failed:
-		return fmt.Sprintf("failed (%d)", r.Status)
-	case chain.Redirected:
-		switch {
-		case r.BlockedRedirect != "":
-			return "redirected off-host"
-		case len(r.Redirects) > 0:
-			return "sign-in page"
-		}
-		return fmt.Sprintf("redirect (%d)", r.Status)
-	case chain.Refused:
-		return "error: refused"
-	case chain.Timeout:
-		return "error: timeout"
-	case chain.TLSError:
-		return "error: TLS"
-	case chain.NotSent:
-		return "not sent"
-	}
-	return "error"
-}
+// Says is the server's answer in a few words (chain.Result.Says).
+func Says(r *chain.Result) string { return r.Says() }
 
 // Outcome is what happened at the hop in one sentence, for a failure's
 // message: "rejected the token: invalid_token (401)", "answered 200, not

@@ -444,37 +444,8 @@ func (t *ChainTable) predicts(r *chain.Result) []span {
 	return []span{{text: pad(word, 6) + "  "}, {&th.err, "✗ DISAGREES"}}
 }
 
-// serverSays is the verdict in a few words.
-func serverSays(r *chain.Result) string {
-	switch r.Verdict {
-	case chain.Accepted:
-		return "accepted"
-	case chain.Rejected:
-		if c := r.Challenge; c != nil && c.ErrorCode() != "" {
-			return "rejected: " + Safe(c.ErrorCode())
-		}
-		return "rejected"
-	case chain.Failed:
-		return fmt.Sprintf("failed (%d)", r.Status)
-	case chain.Redirected:
-		switch {
-		case r.BlockedRedirect != "":
-			return "redirected off-host"
-		case len(r.Redirects) > 0:
-			return "sign-in page"
-		}
-		return fmt.Sprintf("redirect (%d)", r.Status)
-	case chain.Refused:
-		return "error: refused"
-	case chain.Timeout:
-		return "error: timeout"
-	case chain.TLSError:
-		return "error: TLS"
-	case chain.NotSent:
-		return "not sent"
-	}
-	return "error"
-}
+// serverSays is the verdict in a few words, escaped.
+func serverSays(r *chain.Result) string { return Safe(r.Says()) }
 
 // disagreement explains a prediction the server contradicted.
 func disagreement(r *chain.Result) string {
