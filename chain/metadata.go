@@ -579,30 +579,9 @@ func tokenClaimsOf(token string) tokenClaims {
 	}
 	tc.ok = true
 	tc.iss, tc.hasIss = tok.Claims.String("iss")
-	tc.aud = claimList(tok.Claims, "aud", false)
-	tc.scopes = append(claimList(tok.Claims, "scope", true), claimList(tok.Claims, "scp", true)...)
+	tc.aud = tok.Claims.Strings("aud", false)
+	tc.scopes = append(tok.Claims.Strings("scope", true), tok.Claims.Strings("scp", true)...)
 	return tc
-}
-
-// claimList reads a claim that is a string (split on spaces when fields)
-// or an array of strings.
-func claimList(obj *decode.Object, name string, fields bool) []string {
-	raw, ok := obj.Get(name)
-	if !ok {
-		return nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		if fields {
-			return strings.Fields(s)
-		}
-		return []string{s}
-	}
-	var l []string
-	if json.Unmarshal(raw, &l) == nil {
-		return l
-	}
-	return nil
 }
 
 // sameIssuer compares issuer identifiers, a trailing slash forgiven (as

@@ -66,6 +66,28 @@ func (o *Object) String(key string) (string, bool) {
 	return s, true
 }
 
+// Strings returns a member that is a string, or an array of strings, as
+// a list; a string is split at spaces when fields (a scope claim). nil
+// when it is absent or of another type.
+func (o *Object) Strings(key string, fields bool) []string {
+	v, ok := o.Get(key)
+	if !ok {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if fields {
+			return strings.Fields(s)
+		}
+		return []string{s}
+	}
+	var list []string
+	if json.Unmarshal(v, &list) == nil {
+		return list
+	}
+	return nil
+}
+
 // Has reports whether the object has a member named key.
 func (o *Object) Has(key string) bool {
 	_, ok := o.Get(key)

@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -374,26 +373,10 @@ func (c *Client) subjectHint(req *ExchangeRequest) string {
 		return "the subject token " + t.StatusText + ": get a new one (jwtrace login) and exchange that"
 	}
 	if req.OnBehalfOf {
-		aud := claimStrings(t.Claims, "aud")
+		aud := t.Claims.Strings("aud", false)
 		if len(aud) > 0 && !slices.Contains(aud, req.Client.ClientID) && !slices.Contains(aud, "api://"+req.Client.ClientID) {
 			return fmt.Sprintf("on-behalf-of takes only a token issued to the calling client: the subject token's aud is %s, not %s (--client-id)", oneLine(strings.Join(aud, ", ")), oneLine(req.Client.ClientID))
 		}
 	}
 	return "the authority refuses the subject token: from another issuer, or not meant for this client"
-}
-
-// claimStrings reads a claim that is a string or an array of strings.
-func claimStrings(o *decode.Object, name string) []string {
-	if s, ok := o.String(name); ok {
-		return []string{s}
-	}
-	raw, ok := o.Get(name)
-	if !ok {
-		return nil
-	}
-	var list []string
-	if json.Unmarshal(raw, &list) != nil {
-		return nil
-	}
-	return list
 }

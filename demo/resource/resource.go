@@ -609,31 +609,10 @@ func claims(token string) (aud, scopes []string) {
 	if err != nil {
 		return aud, scopes
 	}
-	aud = append(aud, stringList(obj, "aud", false)...)
-	scopes = append(scopes, stringList(obj, "scope", true)...)
-	scopes = append(scopes, stringList(obj, "scp", true)...)
+	aud = append(aud, obj.Strings("aud", false)...)
+	scopes = append(scopes, obj.Strings("scope", true)...)
+	scopes = append(scopes, obj.Strings("scp", true)...)
 	return aud, scopes
-}
-
-// stringList reads a claim that is a string (split on spaces when fields)
-// or an array of strings.
-func stringList(obj *decode.Object, name string, fields bool) []string {
-	raw, ok := obj.Get(name)
-	if !ok {
-		return nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		if fields {
-			return strings.Fields(s)
-		}
-		return []string{s}
-	}
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		return list
-	}
-	return nil
 }
 
 // logf writes the request's log line.
