@@ -247,6 +247,14 @@ func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			// A file (--file, or stdin redirected from one) never
+			// blocks: read it here, without a goroutine to wait on, which
+			// costs a thread at start-up.
+			return decode.ReadLimited(r)
+		}
+	}
 	type result struct {
 		b   []byte
 		err error
@@ -256,6 +264,17 @@ func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
 		b, err := decode.ReadLimited(r)
 		done <- result{b, err}
 	}()
+	// Piped input is usually there at once: take it before asking the
+	// context, whose Done installs the Ctrl-C handler (a thread) in a
+	// command that had no need of one; a Ctrl-C before then ends the
+	// process the default way (exit 130, nothing printed).
+	quick := time.NewTimer(50 * time.Millisecond)
+	select {
+	case res := <-done:
+		quick.Stop()
+		return res.b, res.err
+	case <-quick.C:
+	}
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
