@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -108,7 +109,7 @@ func TestLoginProtectedResource(t *testing.T) {
 	a := authoritytest.Start(t)
 	svc := selfResource(t, a.Issuer, "/plan")
 	env := loginEnv(t, "JWTRACE_CLIENT_SECRET="+authority.DefaultServiceSecret)
-	r := jwtrace(t, context.Background(), env, "login", "--grant", "client-credentials", "--client-id", authority.DefaultServiceClient, "--protected-resource", svc+"/plan")
+	r := jwtrace(t, context.Background(), env, "login", "--grant", "client-credentials", "--client-id", authority.DefaultServiceClient, "--protected-resource", svc+"/plan", "--authority", a.Issuer)
 	if r.code != 0 || !strings.HasPrefix(r.out, "eyJ") {
 		t.Fatalf("exit %d %q\n%s", r.code, r.out, r.errOut)
 	}
@@ -128,6 +129,7 @@ func TestLoginProtectedResource(t *testing.T) {
 		want string
 	}{
 		{"with --resource", []string{"--protected-resource", svc + "/plan", "--resource", "https://x.example"}, ExitUsage, "give --protected-resource or --resource, not both"},
+		{"a client secret without --authority", []string{"--protected-resource", svc + "/plan"}, ExitUsage, "jwtrace sends a client credential only to an authority you name; add --authority " + a.Issuer},
 		{"an authority not among the service's", []string{"--protected-resource", svc + "/plan", "--authority", "http://127.0.0.1:1"}, ExitUsage, "is not one of the service's authorization servers"},
 		{"no metadata", []string{"--protected-resource", a.URL + "/api"}, ExitUnavailable, "Protected Resource Metadata (RFC 9728)"},
 	} {
@@ -138,6 +140,25 @@ func TestLoginProtectedResource(t *testing.T) {
 				t.Errorf("exit %d, stdout %q\n%s", r.code, r.out, r.errOut)
 			}
 		})
+	}
+}
+
+// A service that names an authority of its choosing does not get a client
+// secret sent there: the secret goes only to an authority the user named.
+func TestLoginProtectedResourceNeverSendsASecretWhereTheServiceSays(t *testing.T) {
+	var posts atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":"http://%s","token_endpoint":"http://%s/token","jwks_uri":"http://%s/jwks"}`, r.Host, r.Host, r.Host)
+	}))
+	t.Cleanup(thief.Close)
+	svc := selfResource(t, thief.URL, "/plan")
+	r := jwtrace(t, context.Background(), loginEnv(t), "login", "--grant", "client-credentials", "--client-id", "ci", "--client-secret", "s3cret", "--protected-resource", svc+"/plan")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "add --authority "+thief.URL) || posts.Load() != 0 {
+		t.Fatalf("exit %d, %d POSTs to the service's authority:\n%s", r.code, posts.Load(), r.errOut)
 	}
 }
 

@@ -87,7 +87,9 @@ Protected Resource Metadata (RFC 9728), as MCP clients do: jwtrace reads it
 at the well-known URL built from URL (without a token), logs in at its first
 authorization server (or at --authority, if that is one of them), and sends
 resource= (RFC 8707) with the metadata's resource, so that the token's
-audience is the service. --resource is then refused: the metadata names the
+audience is the service. A client credential goes only to an authority you
+name: with --client-secret, --client-key or --client-assertion, give
+--authority too. --resource is then refused: the metadata names the
 resource; without --protected-resource, --resource sends what you give.
 
 Tokens are cached (files readable only by you) per authority, client,
@@ -424,9 +426,19 @@ func (opts *loginOptions) discoverResource(ctx context.Context) error {
 		return err
 	}
 	c := &login.Client{HTTP: hc, Fetcher: opts.http.fetcher(s, hc, opts.now), Now: opts.now}
+	named := req.Authority
 	pr, err := c.DiscoverResource(ctx, opts.protectedResource, req.Authority)
 	if err != nil {
 		return err
+	}
+	// The service names the authority. A person signs in there in the
+	// browser and sees where; a client credential would go there unseen,
+	// so it goes only to an authority the user named: a hostile service
+	// must not collect client secrets by naming its own.
+	secret := req.ClientSecret != "" || login.NormalizeGrant(req.Grant) == login.GrantClientCredentials && s.Getenv("JWTRACE_CLIENT_SECRET") != ""
+	if named == "" && (secret || opts.clientKeyFile != "" || opts.clientAssertion != "") {
+		return &usageError{fmt.Errorf("%s names authority %s: jwtrace sends a client credential only to an authority you name; add --authority %s",
+			ui.Safe(pr.Metadata.URL), ui.Safe(pr.Authority), ui.Safe(pr.Authority))}
 	}
 	req.Authority, req.Resource = pr.Authority, pr.Resource
 	fmt.Fprintf(s.ErrOut, "%s names authority %s; asking for resource=%s\n", ui.Safe(pr.Metadata.URL), ui.Safe(pr.Authority), ui.Safe(pr.Resource))
