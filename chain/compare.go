@@ -29,6 +29,8 @@ type CompareCell struct {
 	Verdict    Verdict `json:"verdict"`
 	Status     int     `json:"status"`
 	AsExpected bool    `json:"as_expected"`
+	// Disagrees says the server contradicted the hop's declared rules.
+	Disagrees bool `json:"disagrees"`
 	// Why is the cause ("aud: the token's audience is ..."), an error, or
 	// what the hop received.
 	Why string `json:"why"`
@@ -65,7 +67,7 @@ func Compare(ctx context.Context, req Request) (*Comparison, error) {
 }
 
 func cell(r *Result) CompareCell {
-	c := CompareCell{Verdict: r.Verdict, Status: r.Status, AsExpected: r.AsExpected}
+	c := CompareCell{Verdict: r.Verdict, Status: r.Status, AsExpected: r.AsExpected, Disagrees: r.Agrees != nil && !*r.Agrees}
 	switch {
 	case r.Cause != nil:
 		c.Why = r.Cause.Claim + ": " + r.Cause.Detail

@@ -68,6 +68,10 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 		if x.Status != 0 {
 			s += fmt.Sprintf(" %d", x.Status)
 		}
+		if x.Disagrees {
+			// The server and the hop's declared rules disagree.
+			s += " ✗"
+		}
 		return s
 	}
 	const colW = 14
@@ -81,7 +85,9 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 		}
 		return th.err.Render
 	}
+	disagree := false
 	for _, r := range c.Rows {
+		disagree = disagree || r.PassThrough.Disagrees || r.Exchange.Disagrees
 		ex := cellText(r.Exchange)
 		if r.Exchanges {
 			ex += " (exchanged)"
@@ -90,6 +96,9 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 		ind := "      "
 		fmt.Fprintf(&b, "%s%s%s\n", ind, th.dim.Render("pass-through: "), Safe(r.PassThrough.Why))
 		fmt.Fprintf(&b, "%s%s%s\n", ind, th.dim.Render("exchange:     "), Safe(r.Exchange.Why))
+	}
+	if disagree {
+		b.WriteString(th.dim.Render("  ✗ the server and the hop's declared rules disagree") + "\n")
 	}
 	b.WriteString("\n")
 	for _, s := range []struct {
