@@ -2,7 +2,7 @@ package interop
 
 // jwtrace chain's prediction against real resource servers that validate
 // with their own libraries, never with jwtrace's code: jose,
-// express-oauth2-jwt-bearer and express-jwt + jwks-rsa from npm
+// express-oauth2-jwt-bearer, express-jwt + jwks-rsa and fastify-jwt-jwks from npm
 // (validators/*.mjs, pinned in package.json and package-lock.json),
 // go-oidc and golang-jwt + keyfunc from the module proxy
 // (validators/gooidc, validators/golangjwt, pinned in go.mod). Each is
@@ -155,7 +155,7 @@ func (c cell) match() bool {
 func TestValidators(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	for _, pkg := range []string{"jose", "express", "express-oauth2-jwt-bearer", "express-jwt", "jwks-rsa"} {
+	for _, pkg := range []string{"jose", "express", "express-oauth2-jwt-bearer", "express-jwt", "jwks-rsa", "fastify", "fastify-jwt-jwks"} {
 		if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
 			t.Fatalf("%s is not installed: run `npm ci` in interop/", pkg)
 		}
@@ -201,6 +201,7 @@ func TestValidators(t *testing.T) {
 		{Name: "jose", start: node("jose.mjs")},
 		{Name: "express-oauth2-jwt-bearer", start: node("express-oauth2-jwt-bearer.mjs")},
 		{Name: "express-jwt", start: node("express-jwt.mjs")},
+		{Name: "fastify-jwt-jwks", start: node("fastify-jwt-jwks.mjs")},
 	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
