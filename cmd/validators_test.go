@@ -104,3 +104,18 @@ func TestDecodeShowsTheClaimsAsAspNetCoreHandsThem(t *testing.T) {
 		t.Errorf("jose:\n%s", r.out)
 	}
 }
+
+// verify names the validator it predicts as, in the header and in --json.
+func TestVerifyNamesItsValidator(t *testing.T) {
+	t.Parallel()
+	args := []string{"verify", "--at", "2026-11-27T10:30:00Z", "--key", "../testdata/keys/ec-public.pem", "--file", "../testdata/tokens/es256-no-exp.jwt", "--validator", "jose"}
+	r := jwtrace(t, context.Background(), verifyEnv(t), args...)
+	if !strings.Contains(r.out, "  validator  jose, ") || !strings.Contains(r.out, ": its defaults decide every rule not given") {
+		t.Errorf("no validator line:\n%s", r.out)
+	}
+	r = jwtrace(t, context.Background(), verifyEnv(t), append(args, "--json")...)
+	var got struct{ Validator string }
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.Validator != "jose" {
+		t.Errorf("--json validator %q (%v):\n%s", got.Validator, err, r.out)
+	}
+}

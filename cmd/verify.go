@@ -215,11 +215,11 @@ func runVerify(opts *verifyOptions) error {
 	if opts.json {
 		pretty := s.StdoutIsTerminal()
 		for _, r := range rep.Results {
-			if err := ui.WriteJSON(s.Out, verifyJSON{Result: r, KeysFrom: rep.Origin}, pretty); err != nil {
+			if err := ui.WriteJSON(s.Out, verifyJSON{Result: r, KeysFrom: rep.Origin, Validator: profileName(req.Policy.Profile())}, pretty); err != nil {
 				return err
 			}
 		}
-	} else if err := s.Printer(s.Out).Verification(rep.Results, ui.VerifyView{Origin: rep.Origin}); err != nil {
+	} else if err := s.Printer(s.Out).Verification(rep.Results, ui.VerifyView{Origin: rep.Origin, Validator: req.Policy.Profile()}); err != nil {
 		return err
 	}
 	if !rep.Valid() {
@@ -266,6 +266,9 @@ func readVerifyInput(ctx context.Context, opts *verifyOptions) ([]byte, error) {
 type verifyJSON struct {
 	*verify.Result
 	KeysFrom *verify.Origin `json:"keys_from"`
+	// Validator is the library profile whose defaults filled the rules
+	// not given (--validator).
+	Validator string `json:"validator,omitempty"`
 }
 
 // policy is the rule and key flags as a verify.Policy: a flag not given
@@ -373,4 +376,12 @@ func firstNonEmpty(list ...string) string {
 		}
 	}
 	return ""
+}
+
+// profileName is p's name, or "" for none.
+func profileName(p *verify.Profile) string {
+	if p == nil {
+		return ""
+	}
+	return p.Name
 }

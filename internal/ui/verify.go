@@ -13,6 +13,9 @@ import (
 // VerifyView is what the verify report says about where the keys came from.
 type VerifyView struct {
 	Origin *verify.Origin
+	// Validator is the library whose defaults fill the rules not given
+	// (verify --validator), nil for none.
+	Validator *verify.Profile
 }
 
 // checkLabels are the checks' names as a person reads them.
@@ -41,6 +44,10 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 	th := p.th
 	if o := v.Origin; o != nil {
 		writeOrigin(&b, th, o)
+		if pr := v.Validator; pr != nil {
+			fmt.Fprintf(&b, "  %s %s\n", th.key.Render(fmt.Sprintf("%-10s", "validator")),
+				Safe(pr.Name)+", "+Safe(pr.Version)+": its defaults decide every rule not given")
+		}
 		b.WriteString("\n")
 	}
 	for i, r := range results {
