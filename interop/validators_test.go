@@ -35,6 +35,10 @@ type validatorServer struct {
 	// start is the server's command, given its environment.
 	start func(env []string) *exec.Cmd
 	URL   string
+	// rules are the hop's rules besides validator, authority, issuer and
+	// audience: what the server's configuration must say where its
+	// library has no default (PyJWT's algorithms).
+	rules string
 }
 
 // matrixAuthority is the jwtrace authority the servers trust, and what
@@ -203,6 +207,17 @@ func TestValidators(t *testing.T) {
 		{Name: "express-jwt", start: node("express-jwt.mjs")},
 		{Name: "fastify-jwt-jwks", start: node("fastify-jwt-jwks.mjs")},
 	}
+	// PyJWT from Debian's python3-jwt, when it is installed (.ci/run
+	// installs it; the module proxy and npm do not have it).
+	if python, err := exec.LookPath("/usr/bin/python3"); err == nil && exec.Command(python, "-c", "import jwt, cryptography").Run() == nil {
+		servers = append(servers, &validatorServer{Name: "pyjwt", rules: "      algs: RS256\n", start: func(env []string) *exec.Cmd {
+			cmd := exec.Command(python, "-u", filepath.Join("validators", "pyjwt_server.py"))
+			cmd.Env = env
+			return cmd
+		}})
+	} else if os.Getenv("CI") != "" {
+		t.Fatalf("PyJWT is not installed for /usr/bin/python3: apt-get install python3-jwt python3-cryptography")
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"NODE_ENV=production",
@@ -364,7 +379,7 @@ func matrixChainFile(t *testing.T, s *validatorServer, a *matrixAuthority) strin
       authority: %s
       issuer: %s
       audience: %s
-`, s.Name, s.URL, s.Name, a.URL, a.URL, matrixAudience)
+%s`, s.Name, s.URL, s.Name, a.URL, a.URL, matrixAudience, s.rules)
 	name := filepath.Join(t.TempDir(), "chain.yaml")
 	if err := os.WriteFile(name, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -413,4 +428,41 @@ func runMatrixCell(t *testing.T, u *user, a *matrixAuthority, c tokenCase, file 
 	}
 	got.Agrees = h.Agrees != nil && *h.Agrees
 	return got
+}
+
+// PyJWT without an audience configured refuses every token that carries
+// aud (jwt/api_jwt.py _validate_aud: "Invalid audience"), and takes one
+// without; the pyjwt profile says so (UnsetRejectPresent), and the hop
+// that declares no audience is predicted that way.
+func TestPyJWTWithoutAnAudience(t *testing.T) {
+	t.Parallel()
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil || exec.Command(python, "-c", "import jwt, cryptography").Run() != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PyJWT is not installed for /usr/bin/python3: apt-get install python3-jwt python3-cryptography")
+		}
+		t.Skip("PyJWT is not installed for /usr/bin/python3 (apt-get install python3-jwt)")
+	}
+	u := newUser(t)
+	a := startMatrixAuthority(t, u)
+	cmd := exec.Command(python, "-u", filepath.Join("validators", "pyjwt_server.py"))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "API_ISSUER=" + a.URL, "API_JWKS_URI=" + a.JWKSURI}
+	base, _ := startServer(t, "pyjwt", cmd)
+	file := filepath.Join(t.TempDir(), "chain.yaml")
+	yaml := fmt.Sprintf("hops:\n  - name: pyjwt\n    url: %s/api\n    rules:\n      validator: pyjwt\n      authority: %s\n      issuer: %s\n      algs: RS256\n", base, a.URL, a.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tok    tokenCase
+		accept bool
+	}{
+		{tokenCase{Name: "with aud", Args: func(*matrixAuthority) []string { return nil }}, false},
+		{tokenCase{Name: "without aud", Aud: []string{}, Args: func(*matrixAuthority) []string { return nil }}, true},
+	} {
+		got := runMatrixCell(t, u, a, c.tok, file)
+		if (got.Verdict == "accepted") != c.accept || got.Predict != map[bool]string{true: "accept", false: "reject"}[c.accept] || !got.Agrees {
+			t.Errorf("%s: server %s %d (%s), prediction %s %v", c.tok.Name, got.Verdict, got.Status, got.Body, got.Predict, got.Failed)
+		}
+	}
 }
