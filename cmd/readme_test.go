@@ -508,3 +508,15 @@ func TestNormalizeLiveHoldsStillOnlyWhatVaries(t *testing.T) {
 		}
 	}
 }
+
+// The README is the first screens a newcomer needs, at most 450 lines
+// (issue 18); the reference is in docs/guide.
+func TestREADMEStaysShort(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n > 450 {
+		t.Errorf("README.md has %d lines; keep it to 450 and move the reference to docs/guide", n)
+	}
+}
