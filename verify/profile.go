@@ -29,6 +29,10 @@ type Profile struct {
 	// Sources are the files (path in the library's repository, with the
 	// version) or documentation pages the defaults come from.
 	Sources []string `json:"sources"`
+	// Tested names the real library jwtrace's interop suite checks the
+	// profile's predictions against (interop/validators), "" when the
+	// profile rests on its sources alone.
+	Tested string `json:"tested,omitempty"`
 
 	// Defaults are the library's rules where the service declares none:
 	// leeway per claim, whether nbf is checked, whether a future iat

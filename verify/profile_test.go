@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,24 @@ func TestAnIssuerImpliedByTheJWKSURL(t *testing.T) {
 	r.ImpliedIssuers("", "https://login.example.com/.well-known/jwks.json")
 	if strings.Join(r.Issuers, ",") != testIssuer {
 		t.Fatalf("declared: %v", r.Issuers)
+	}
+}
+
+// A profile says it is tested against its library exactly when the
+// interop suite runs a server on that library for it.
+func TestTestedProfilesHaveAnInteropServer(t *testing.T) {
+	b, err := os.ReadFile("../interop/validators_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := string(b)
+	for _, p := range Profiles() {
+		if p.Name == ProfileJWTrace {
+			continue
+		}
+		has := strings.Contains(suite, `Name: "`+p.Name+`"`)
+		if has != (p.Tested != "") {
+			t.Errorf("%s: Tested %q, but the interop suite runs a server for it: %v", p.Name, p.Tested, has)
+		}
 	}
 }

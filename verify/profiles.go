@@ -224,6 +224,7 @@ var profileExpressOAuth2JWTBearer = &Profile{
 	Name:    "express-oauth2-jwt-bearer",
 	Library: "express-oauth2-jwt-bearer auth() (access-token-jwt jwtVerifier, on jose)",
 	Version: "1.10.0",
+	Tested:  "express-oauth2-jwt-bearer 1.10.0",
 	Sources: []string{
 		"auth0/node-oauth2-jwt-bearer packages/access-token-jwt/src/jwt-verifier.ts@v1.10.0",
 		"auth0/node-oauth2-jwt-bearer packages/access-token-jwt/src/validate.ts@v1.10.0",
@@ -278,6 +279,7 @@ var profileExpressJWT = &Profile{
 	Name:    "express-jwt",
 	Library: "express-jwt expressjwt() with jwks-rsa expressJwtSecret (jsonwebtoken verify)",
 	Version: "express-jwt 8.5.1, jsonwebtoken 9.0.3",
+	Tested:  "express-jwt 8.5.1 with jwks-rsa 4.1.0",
 	Sources: []string{
 		"auth0/express-jwt src/index.ts@v8.5.1",
 		"auth0/express-jwt src/errors/UnauthorizedError.ts@v8.5.1",
@@ -318,6 +320,7 @@ var profileJose = &Profile{
 	Name:    "jose",
 	Library: "jose jwtVerify",
 	Version: "6.2.18",
+	Tested:  "jose 6.2.18",
 	Sources: []string{
 		"panva/jose src/lib/jwt_claims_set.ts@v6.2.10",
 		"panva/jose src/lib/jws_verify.ts@v6.2.10",
@@ -359,6 +362,7 @@ var profileFastifyJWTJWKS = &Profile{
 	Name:    "fastify-jwt-jwks",
 	Library: "fastify-jwt-jwks (on @fastify/jwt and fast-jwt)",
 	Version: "fastify-jwt-jwks 3.0.0, @fastify/jwt 10.2.0, fast-jwt 6.3.2",
+	Tested:  "fastify-jwt-jwks 3.0.0 on fastify 5.12.8",
 	Sources: []string{
 		"nearform/fastify-jwt-jwks index.js@v3.0.0",
 		"fastify/fastify-jwt index.js@v10.2.0",
@@ -403,6 +407,7 @@ var profileGoOIDC = &Profile{
 	Name:    "go-oidc",
 	Library: "github.com/coreos/go-oidc/v3 oidc.IDTokenVerifier",
 	Version: "v3.21.0",
+	Tested:  "go-oidc v3.21.0",
 	Sources: []string{
 		"coreos/go-oidc oidc/verify.go@v3.21.0",
 		"coreos/go-oidc oidc/oidc.go@v3.21.0",
@@ -448,6 +453,7 @@ var profileGolangJWT = &Profile{
 	Name:    "golang-jwt",
 	Library: "github.com/golang-jwt/jwt/v5 jwt.Parser",
 	Version: "v5.3.1",
+	Tested:  "golang-jwt v5.3.1 with keyfunc v3.9.2",
 	Sources: []string{
 		"golang-jwt/jwt validator.go@v5.3.1",
 		"golang-jwt/jwt parser.go@v5.3.1",
@@ -488,6 +494,7 @@ var profilePyJWT = &Profile{
 	Name:    "pyjwt",
 	Library: "PyJWT jwt.decode",
 	Version: "2.12.1",
+	Tested:  "PyJWT 2.6.0 (Debian python3-jwt)",
 	Sources: []string{
 		"jpadilla/pyjwt jwt/api_jwt.py@2.12.1",
 		"jpadilla/pyjwt jwt/api_jws.py@2.12.1",

@@ -39,6 +39,11 @@ func (p *Printer) validatorBlock(prof *verify.Profile, full bool) {
 	row("issuer", unsetText(s.Issuer, "issuer"))
 	row("audience", unsetText(s.Audience, "audience"))
 	row("refuses", s.Refusal)
+	if prof.Tested != "" {
+		row("tested", "against "+prof.Tested+" in jwtrace's interop suite")
+	} else if prof.Name != verify.ProfileJWTrace {
+		row("tested", "not against the library itself: modelled from its sources")
+	}
 	if !full {
 		return
 	}
