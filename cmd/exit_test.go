@@ -136,3 +136,30 @@ func TestRunsInParallelShareNoState(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An opaque token that starts with "-" is not taken for flags silently,
+// nor printed whole in the error: the user is told to put -- before it.
+func TestATokenThatStartsWithADashIsNotAFlag(t *testing.T) {
+	t.Parallel()
+	tok := "-sDr2m1qzU9wtPlaP3BtnKzyHKxt74RK6YaGGvkYQrA"
+	for _, args := range [][]string{
+		{"verify", "--skip-issuer", "--skip-audience", "--secret", "a-secret-of-at-least-32-bytes-long!!", tok},
+		{"decode", tok},
+		{"introspect", "--introspection-endpoint", "http://127.0.0.1:1/introspect", "--client-id", "c", "--client-secret", "s", tok},
+	} {
+		r := jwtrace(t, context.Background(), &ui.Streams{}, args...)
+		if r.code != ExitUsage || !strings.Contains(r.errOut, "it looks like a token that starts with \"-\"; put -- before it") || strings.Contains(r.errOut, tok) {
+			t.Errorf("%s: exit %d:\n%s", args[0], r.code, r.errOut)
+		}
+	}
+	// With -- it is the token.
+	r := jwtrace(t, context.Background(), &ui.Streams{}, "decode", "--", tok)
+	if strings.Contains(r.errOut, "not a flag") {
+		t.Errorf("decode -- TOKEN:\n%s", r.errOut)
+	}
+	// A mistyped flag is still a mistyped flag.
+	r = jwtrace(t, context.Background(), &ui.Streams{}, "decode", "-x")
+	if r.code != ExitUsage || strings.Contains(r.errOut, "looks like a token") {
+		t.Errorf("decode -x:\n%s", r.errOut)
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/jwtrace/jwtrace/chain"
 )
 
 // parseTimeFlag reads a moment given on the command line: RFC 3339, a date
@@ -88,7 +90,37 @@ func flagErrors(_ *cobra.Command, err error) error {
 	if errors.As(err, &fv) {
 		return &usageError{fv}
 	}
+	if arg, ok := dashedToken(err); ok {
+		// An opaque token may start with "-" (one in 64 of base64url):
+		// pflag takes it for flags, and its error would print it whole.
+		return &usageError{fmt.Errorf("%s is not a flag: it looks like a token that starts with \"-\"; put -- before it (… -- TOKEN), or give it on stdin or with --token-env", chain.Mask(arg))}
+	}
 	return &usageError{err}
+}
+
+// dashedToken finds, in pflag's "unknown shorthand flag: 'x' in -xyz…" or
+// "unknown flag: --xyz…", an argument that is a token rather than flags:
+// long, and only the characters tokens are made of.
+func dashedToken(err error) (string, bool) {
+	msg := err.Error()
+	var arg string
+	switch {
+	case strings.HasPrefix(msg, "unknown shorthand flag: ") && strings.Contains(msg, " in -"):
+		arg = msg[strings.LastIndex(msg, " in -")+len(" in "):]
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		arg = strings.TrimPrefix(msg, "unknown flag: ")
+	default:
+		return "", false
+	}
+	if len(arg) < 20 {
+		return "", false
+	}
+	for _, r := range arg {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.~+/=", r)) {
+			return "", false
+		}
+	}
+	return arg, true
 }
 
 // checkKeyFiles catches a URL given to --key, which takes files: said

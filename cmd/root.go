@@ -167,9 +167,7 @@ complete (network), 4 login denied or expired, 130 interrupted.`,
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &usageError{err}
-	})
+	root.SetFlagErrorFunc(flagErrors)
 	all := commands(&profile)
 	if len(line) > 0 {
 		for _, c := range all {

@@ -58,7 +58,7 @@ func TestAuthCodeOIDCProvider(t *testing.T) {
 		t.Fatalf("want an opaque access token (no resource asked for), got a JWT")
 	}
 
-	in := u.jwtrace("introspect", "--authority", a.Issuer, "--client-id", a.ServiceClient, "--client-secret", a.ServiceSecret, "--json", l.AccessToken).exit(t, 0)
+	in := u.jwtrace("introspect", "--authority", a.Issuer, "--client-id", a.ServiceClient, "--client-secret", a.ServiceSecret, "--json", "--", l.AccessToken).exit(t, 0)
 	var got struct {
 		Active   bool           `json:"active"`
 		Response map[string]any `json:"response"`
@@ -66,13 +66,13 @@ func TestAuthCodeOIDCProvider(t *testing.T) {
 	if err := json.Unmarshal([]byte(in.stdout), &got); err != nil || !got.Active || got.Response["sub"] != "alice" || got.Response["client_id"] != "cli-code" {
 		t.Errorf("introspection %v: %s", err, in.stdout)
 	}
-	u.jwtrace("userinfo", "--authority", a.Issuer, l.AccessToken).exit(t, 0).out(t, "email", "alice@example.com")
+	u.jwtrace("userinfo", "--authority", a.Issuer, "--", l.AccessToken).exit(t, 0).out(t, "email", "alice@example.com")
 
 	u.jwtrace("login", "status").exit(t, 0).out(t, a.Issuer+" · client cli-code · auth-code", "refresh token kept")
 	u.jwtrace("logout", "--authority", a.Issuer, "--revoke").exit(t, 0).err(t, "Removed 1 cached token; 1 revoked at the authority.")
 	// The refresh token was revoked; the access token introspects inactive
 	// too (oidc-provider revokes the grant).
-	u.jwtrace("introspect", "--authority", a.Issuer, "--client-id", a.ServiceClient, "--client-secret", a.ServiceSecret, l.RefreshToken).exit(t, 1).out(t, "INACTIVE")
+	u.jwtrace("introspect", "--authority", a.Issuer, "--client-id", a.ServiceClient, "--client-secret", a.ServiceSecret, "--", l.RefreshToken).exit(t, 1).out(t, "INACTIVE")
 }
 
 // TestAuthCodeZitadel logs in with the authorization code grant and PKCE
@@ -90,5 +90,5 @@ func TestAuthCodeZitadel(t *testing.T) {
 	if h["alg"] != "RS256" || claims["sub"] != "alice" || claims["nonce"] == nil {
 		t.Errorf("ID token header %v, claims %v", h, claims)
 	}
-	u.jwtrace("userinfo", "--authority", a.Issuer, l.AccessToken).exit(t, 0).out(t, "sub", "alice")
+	u.jwtrace("userinfo", "--authority", a.Issuer, "--", l.AccessToken).exit(t, 0).out(t, "sub", "alice")
 }
