@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -166,23 +167,25 @@ type ClaimMap struct {
 const ProfileJWTrace = "jwtrace"
 
 // profileIndex holds the profiles by name (profiles.go declares them).
-var profileIndex = func() map[string]*Profile {
-	m := make(map[string]*Profile, len(profiles))
-	for _, p := range profiles {
+// It and the profiles are built on first use, not at start-up.
+var profileIndex = sync.OnceValue(func() map[string]*Profile {
+	ps := profiles()
+	m := make(map[string]*Profile, len(ps))
+	for _, p := range ps {
 		m[p.Name] = p
 	}
 	return m
-}()
+})
 
 // LookupProfile is the profile of a validator name (case-insensitive), or
 // nil.
 func LookupProfile(name string) *Profile {
-	return profileIndex[strings.ToLower(strings.TrimSpace(name))]
+	return profileIndex()[strings.ToLower(strings.TrimSpace(name))]
 }
 
 // Profiles are every profile, by name.
 func Profiles() []*Profile {
-	out := append([]*Profile(nil), profiles...)
+	out := append([]*Profile(nil), profiles()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

@@ -27,7 +27,7 @@ var testLib = &Profile{
 	Words:         map[string]string{"nbf_leeway": "NbfSkew"},
 }
 
-func init() { profileIndex[testLib.Name] = testLib }
+func init() { profileIndex()[testLib.Name] = testLib }
 
 // profileVerify verifies a token of claims (over) and header under the
 // policy, at testNow, with the test RSA key.
@@ -100,7 +100,7 @@ func TestAValidatorsTimeRulesThatItDoesNotCheck(t *testing.T) {
 	lib.Defaults.SkipNbf = Some(true)
 	lib.Defaults.AllowFutureIat = Some(true)
 	lib.Defaults.AllowNoExp = Some(true)
-	profileIndex[lib.Name] = &lib
+	profileIndex()[lib.Name] = &lib
 	p := Policy{Validator: Some("test-lax"), Issuer: List(testIssuer), Audience: List("api://workouts")}
 
 	r := profileVerify(t, p, nil, map[string]any{"nbf": testNow.Add(10 * time.Minute).Unix(), "iat": testNow.Add(10 * time.Minute).Unix(), "exp": nil})
@@ -155,7 +155,7 @@ func TestAValidatorWithoutAnAudienceOrIssuer(t *testing.T) {
 
 	lib := *testLib
 	lib.Name, lib.AudienceUnset, lib.IssuerUnset = "test-strict", UnsetRejectAll, UnsetRejectAll
-	profileIndex[lib.Name] = &lib
+	profileIndex()[lib.Name] = &lib
 	r = profileVerify(t, Policy{Validator: Some("test-strict")}, nil, nil)
 	mustFail(t, r, CheckAudience, "test-strict refuses every token until an audience is configured")
 	mustFail(t, r, CheckIssuer, "test-strict refuses every token until an issuer is configured")

@@ -288,7 +288,7 @@ var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func TestProfileNamesAreUniqueAndLowercase(t *testing.T) {
 	seen := map[string]bool{}
-	for _, p := range profiles {
+	for _, p := range profiles() {
 		if !profileName.MatchString(p.Name) {
 			t.Errorf("profile name %q: want lowercase letters, digits, - and _", p.Name)
 		}

@@ -11,6 +11,7 @@ package explain
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/jwtrace/jwtrace/verify"
 )
@@ -42,39 +43,41 @@ func (s Surface) String() string {
 
 // ruleWords are the names of the rules on each surface; "" where the
 // surface has no such rule.
-var ruleWords = map[string][3]string{
-	verify.RuleIssuer:          {"--issuer", "issuer:", "the issuer rule"},
-	verify.RuleSkipIssuer:      {"--skip-issuer", "", ""},
-	verify.RuleAudience:        {"--audience", "audience:", "the audience rule"},
-	verify.RuleSkipAudience:    {"--skip-audience", "", ""},
-	verify.RuleTenant:          {"--tenant", "tenant:", "the tenant rule"},
-	verify.RuleAlg:             {"--alg", "algs:", "the algorithm rule"},
-	verify.RuleTyp:             {"--typ", "typ:", "the typ rule"},
-	verify.RuleRequire:         {"--require", "require:", "the required claims"},
-	verify.RuleScope:           {"--scope", "scopes:", "the scope rule"},
-	verify.RuleLeeway:          {"--leeway", "leeway:", "a leeway"},
-	verify.RuleAllowNoExp:      {"--allow-no-exp", "allow_no_exp:", ""},
-	verify.RuleAllowWeakSecret: {"--allow-weak-secret", "", ""},
-	verify.RuleAt:              {"--at", "", ""},
-	verify.RuleAuthority:       {"--authority", "authority:", "the authority"},
-	verify.RuleJWKSURL:         {"--jwks-url", "jwks_url:", "the JWKS URL"},
-	verify.RuleKey:             {"--key", "", ""},
-	verify.RuleValidator:       {"--validator", "validator:", "the validator"},
-	verify.RuleExpLeeway:       {"--exp-leeway", "exp_leeway:", "a leeway on exp"},
-	verify.RuleNbfLeeway:       {"--nbf-leeway", "nbf_leeway:", "a leeway on nbf"},
-	verify.RuleSkipNbf:         {"--skip-nbf", "skip_nbf:", ""},
-	verify.RuleAllowFutureIat:  {"--allow-future-iat", "allow_future_iat:", ""},
-	verify.RuleTypAllowed:      {"--typ-allowed", "typ_allowed:", "the typ values allowed"},
-}
+var ruleWords = sync.OnceValue(func() map[string][3]string {
+	return map[string][3]string{
+		verify.RuleIssuer:          {"--issuer", "issuer:", "the issuer rule"},
+		verify.RuleSkipIssuer:      {"--skip-issuer", "", ""},
+		verify.RuleAudience:        {"--audience", "audience:", "the audience rule"},
+		verify.RuleSkipAudience:    {"--skip-audience", "", ""},
+		verify.RuleTenant:          {"--tenant", "tenant:", "the tenant rule"},
+		verify.RuleAlg:             {"--alg", "algs:", "the algorithm rule"},
+		verify.RuleTyp:             {"--typ", "typ:", "the typ rule"},
+		verify.RuleRequire:         {"--require", "require:", "the required claims"},
+		verify.RuleScope:           {"--scope", "scopes:", "the scope rule"},
+		verify.RuleLeeway:          {"--leeway", "leeway:", "a leeway"},
+		verify.RuleAllowNoExp:      {"--allow-no-exp", "allow_no_exp:", ""},
+		verify.RuleAllowWeakSecret: {"--allow-weak-secret", "", ""},
+		verify.RuleAt:              {"--at", "", ""},
+		verify.RuleAuthority:       {"--authority", "authority:", "the authority"},
+		verify.RuleJWKSURL:         {"--jwks-url", "jwks_url:", "the JWKS URL"},
+		verify.RuleKey:             {"--key", "", ""},
+		verify.RuleValidator:       {"--validator", "validator:", "the validator"},
+		verify.RuleExpLeeway:       {"--exp-leeway", "exp_leeway:", "a leeway on exp"},
+		verify.RuleNbfLeeway:       {"--nbf-leeway", "nbf_leeway:", "a leeway on nbf"},
+		verify.RuleSkipNbf:         {"--skip-nbf", "skip_nbf:", ""},
+		verify.RuleAllowFutureIat:  {"--allow-future-iat", "allow_future_iat:", ""},
+		verify.RuleTypAllowed:      {"--typ-allowed", "typ_allowed:", "the typ values allowed"},
+	}
+})
 
 // Rule names a rule in the surface's words ("--audience", "audience:"),
 // or "" when the surface has no such rule.
-func (s Surface) Rule(name string) string { return ruleWords[name][s] }
+func (s Surface) Rule(name string) string { return ruleWords()[name][s] }
 
 // Detail is what the check found, in words.
 func (s Surface) Detail(c *verify.Check) string {
 	d := string(c.Code)
-	if f := checkText[c.Code]; f != nil {
+	if f := checkText()[c.Code]; f != nil {
 		d = f(s, c)
 	}
 	if b := ByValidator(c); b != "" {
@@ -103,7 +106,7 @@ func (s Surface) Advice(list []verify.Advice) string {
 }
 
 func (s Surface) advice(a verify.Advice) string {
-	if f := adviceText[a.Code]; f != nil {
+	if f := adviceText()[a.Code]; f != nil {
 		return f(s, a.Params)
 	}
 	return string(a.Code)
@@ -180,7 +183,7 @@ func (s Surface) RuleError(err error) error {
 
 // RuleProblem is one problem of a rule set, in words.
 func (s Surface) RuleProblem(p verify.RuleProblem) string {
-	if f := ruleText[p.Code]; f != nil {
+	if f := ruleText()[p.Code]; f != nil {
 		return f(s, p.Params)
 	}
 	return string(p.Code)

@@ -94,7 +94,7 @@ func flagLike(s string) string {
 
 func TestEveryCodeRendered(t *testing.T) {
 	for _, code := range declaredCodes(t, "Code") {
-		if checkText[verify.Code(code)] == nil {
+		if checkText()[verify.Code(code)] == nil {
 			t.Errorf("check code %q has no rendering in checkText", code)
 			continue
 		}
@@ -114,7 +114,7 @@ func TestEveryCodeRendered(t *testing.T) {
 
 func TestEveryAdviceRendered(t *testing.T) {
 	for _, code := range declaredCodes(t, "AdviceCode") {
-		if adviceText[verify.AdviceCode(code)] == nil {
+		if adviceText()[verify.AdviceCode(code)] == nil {
 			t.Errorf("advice code %q has no rendering in adviceText", code)
 			continue
 		}
@@ -132,7 +132,7 @@ func TestEveryAdviceRendered(t *testing.T) {
 
 func TestEveryRuleProblemRendered(t *testing.T) {
 	for _, code := range declaredCodes(t, "RuleCode") {
-		if ruleText[verify.RuleCode(code)] == nil {
+		if ruleText()[verify.RuleCode(code)] == nil {
 			t.Errorf("rule code %q has no rendering in ruleText", code)
 			continue
 		}
