@@ -288,3 +288,131 @@ func TestBatchLinesAcrossWrites(t *testing.T) {
 		t.Error("an incomplete last line is not said")
 	}
 }
+
+// The JUnit types as they were, with encoding/xml's tags: the reference
+// the writer is held to.
+type refSuite struct {
+	XMLName    xml.Name     `xml:"testsuite"`
+	Name       string       `xml:"name,attr"`
+	Tests      int          `xml:"tests,attr"`
+	Failures   int          `xml:"failures,attr"`
+	Errors     int          `xml:"errors,attr"`
+	Skipped    int          `xml:"skipped,attr"`
+	Time       string       `xml:"time,attr"`
+	Timestamp  string       `xml:"timestamp,attr,omitempty"`
+	Properties *refProps    `xml:"properties,omitempty"`
+	Cases      []refCase    `xml:"testcase"`
+	SystemOut  *refCharData `xml:"system-out,omitempty"`
+}
+
+type refProps struct {
+	Props []refProp `xml:"property"`
+}
+
+type refProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type refCase struct {
+	Name       string       `xml:"name,attr"`
+	Classname  string       `xml:"classname,attr"`
+	Time       string       `xml:"time,attr"`
+	Properties *refProps    `xml:"properties,omitempty"`
+	Skipped    *refResult   `xml:"skipped,omitempty"`
+	Failure    *refResult   `xml:"failure,omitempty"`
+	Error      *refResult   `xml:"error,omitempty"`
+	SystemOut  *refCharData `xml:"system-out,omitempty"`
+}
+
+type refResult struct {
+	Message string `xml:"message,attr,omitempty"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
+}
+
+type refCharData struct {
+	Text string `xml:",chardata"`
+}
+
+func refOf(s junitSuite) refSuite {
+	props := func(p *junitProps) *refProps {
+		if p == nil {
+			return nil
+		}
+		out := &refProps{}
+		for _, pr := range p.Props {
+			out.Props = append(out.Props, refProp(pr))
+		}
+		return out
+	}
+	res := func(r *junitResult) *refResult {
+		if r == nil {
+			return nil
+		}
+		return &refResult{r.Message, r.Type, r.Body}
+	}
+	cd := func(c *junitCharData) *refCharData {
+		if c == nil {
+			return nil
+		}
+		return &refCharData{c.Text}
+	}
+	out := refSuite{Name: s.Name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped,
+		Time: s.Time, Timestamp: s.Timestamp, Properties: props(s.Properties), SystemOut: cd(s.SystemOut)}
+	for _, c := range s.Cases {
+		out.Cases = append(out.Cases, refCase{Name: c.Name, Classname: c.Classname, Time: c.Time,
+			Properties: props(c.Properties), Skipped: res(c.Skipped), Failure: res(c.Failure), Error: res(c.Error), SystemOut: cd(c.SystemOut)})
+	}
+	return out
+}
+
+func refMarshal(t *testing.T, s junitSuite) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(refOf(s)); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// The hand-written writer (encoding/xml is not linked, for start-up) writes
+// byte for byte what encoding/xml wrote, hostile text included, and what it
+// writes parses back to the same strings.
+func TestJUnitWriterIsEncodingXML(t *testing.T) {
+	hostile := []string{
+		"", "plain", `<script>alert("x")</script> & 'q'`, "]]> <![CDATA[", "tab\there", "lines\nand\r\nreturns",
+		"nul\x00 esc\x1b[31m bell\x07", "bad utf-8 \xff\xfe end", "\uFFFE\uFFFF noncharacters", "\uFFFD replacement",
+		"emoji 🔑 and bidi \u202e", "\x7f del", "surrogate-ish \xed\xa0\x80",
+	}
+	for i, h := range hostile {
+		s := junitSuite{Name: "suite " + h, Tests: 3, Failures: 1, Errors: 1, Skipped: 1, Time: "0.001", Timestamp: h,
+			Properties: &junitProps{Props: []junitProp{{"p", h}, {h, "v"}}},
+			Cases: []junitCase{
+				{Name: h, Classname: "c", Time: "0.000", Failure: &junitResult{Message: h, Type: h, Body: h}},
+				{Name: "e", Classname: h, Time: "0.000", Properties: &junitProps{Props: []junitProp{{"x", "y"}}}, Error: &junitResult{Body: h}},
+				{Name: "s", Classname: "c", Time: h, Skipped: &junitResult{Message: h}, SystemOut: &junitCharData{h}},
+				{Name: "bare", Classname: "c", Time: "0"},
+			},
+			SystemOut: &junitCharData{h},
+		}
+		got, want := marshalJUnit(s), refMarshal(t, s)
+		if !bytes.Equal(got, want) {
+			t.Errorf("case %d (%q):\n got %q\nwant %q", i, h, got, want)
+		}
+		var back refSuite
+		if err := xml.Unmarshal(got, &back); err != nil {
+			t.Errorf("case %d: the document does not parse: %v", i, err)
+		}
+	}
+	// Empty suites, and a suite with no properties, cases or output.
+	for _, s := range []junitSuite{{}, {Name: "n", Time: "0.000"}} {
+		if got, want := marshalJUnit(s), refMarshal(t, s); !bytes.Equal(got, want) {
+			t.Errorf("%+v:\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
