@@ -333,11 +333,25 @@ func (opts *chainOptions) hops(args []string) ([]chain.Hop, error) {
 	return hops, nil
 }
 
-// argRuleKeys are the chain-file rule keys --rule takes, and which of them
-// are lists (repeat --rule to give several).
-var argRuleKeys = map[string]bool{
-	"authority": false, "jwks_url": false, "issuer": true, "tenant": true, "audience": true,
-	"algs": true, "typ": false, "scopes": true, "require": true, "leeway": false, "allow_no_exp": false,
+// argRuleKeys are the chain-file rule keys --rule takes, sorted, and which
+// of them are lists (repeat --rule to give several). A slice, not a map: it
+// is static data, where a package-level map is built at every start-up.
+var argRuleKeys = []struct {
+	key  string
+	list bool
+}{
+	{"algs", true}, {"allow_no_exp", false}, {"audience", true}, {"authority", false}, {"issuer", true}, {"jwks_url", false},
+	{"leeway", false}, {"require", true}, {"scopes", true}, {"tenant", true}, {"typ", false},
+}
+
+// argRuleKey says whether key is a --rule key, and whether it is a list.
+func argRuleKey(key string) (list, known bool) {
+	for _, k := range argRuleKeys {
+		if k.key == key {
+			return k.list, true
+		}
+	}
+	return false, false
 }
 
 // argRules turns --rule KEY=VALUE into the argument hops' declared policy,
@@ -349,16 +363,15 @@ func argRules(specs []string) (*chain.Rules, error) {
 	doc := map[string]any{}
 	for _, spec := range specs {
 		key, value, ok := strings.Cut(spec, "=")
-		list, known := argRuleKeys[key]
+		list, known := argRuleKey(key)
 		switch {
 		case !ok || key == "":
 			return nil, &usageError{fmt.Errorf("--rule %q: want KEY=VALUE, e.g. --rule audience=api://billing", spec)}
 		case !known:
 			keys := make([]string, 0, len(argRuleKeys))
-			for k := range argRuleKeys {
-				keys = append(keys, k)
+			for _, k := range argRuleKeys {
+				keys = append(keys, k.key)
 			}
-			sort.Strings(keys)
 			return nil, &usageError{fmt.Errorf("--rule %q: %q is not a chain-file rule (rules: %s)", spec, key, strings.Join(keys, ", "))}
 		case strings.TrimSpace(value) == "":
 			return nil, &usageError{fmt.Errorf("--rule %s= is empty (an unset variable?): give a value, or leave the rule out", key)}

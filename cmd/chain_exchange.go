@@ -34,7 +34,7 @@ func chainExchanger(hc *http.Client, f *verify.Fetcher, now func() time.Time) ch
 			if errors.As(err, &se) {
 				// login's hints name the exchange command's flags; a
 				// chain file has keys instead.
-				se.Hint = exchangeFileHint[se.Code]
+				se.Hint = exchangeFileHint(se.Code)
 				return "", &chain.ExchangeError{Code: se.Code, Description: se.Description, Err: err}
 			}
 			var de *login.DeniedError
@@ -49,13 +49,22 @@ func chainExchanger(hc *http.Client, f *verify.Fetcher, now func() time.Time) ch
 
 // exchangeFileHint is the advice, in a chain file's words, for the errors
 // an exchange gets (RFC 6749 §5.2, RFC 8693 §2.2.2).
-var exchangeFileHint = map[string]string{
-	"invalid_client":      "check client_id and client_secret under the hop's exchange:",
-	"unauthorized_client": "this client may not use the grant: give the client registered for exchanges (client_id), or allow the grant for it at the authority",
-	"invalid_target":      "the authority will not issue a token for that audience or resource: check audience: and resource: under the hop's exchange:",
-	"invalid_scope":       "the authority refuses the scope asked for: check scope: under the hop's exchange:",
-	"invalid_grant":       "the authority refuses the subject token (the token the previous hop received): expired, from another issuer, or not meant for this client",
-	"invalid_request":     "the authority refuses the request or the subject token (the token the previous hop received)",
+func exchangeFileHint(code string) string {
+	switch code {
+	case "invalid_client":
+		return "check client_id and client_secret under the hop's exchange:"
+	case "unauthorized_client":
+		return "this client may not use the grant: give the client registered for exchanges (client_id), or allow the grant for it at the authority"
+	case "invalid_target":
+		return "the authority will not issue a token for that audience or resource: check audience: and resource: under the hop's exchange:"
+	case "invalid_scope":
+		return "the authority refuses the scope asked for: check scope: under the hop's exchange:"
+	case "invalid_grant":
+		return "the authority refuses the subject token (the token the previous hop received): expired, from another issuer, or not meant for this client"
+	case "invalid_request":
+		return "the authority refuses the request or the subject token (the token the previous hop received)"
+	}
+	return ""
 }
 
 // exchangeHooks lets the chain run perform its exchanges, and with

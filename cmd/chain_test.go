@@ -161,3 +161,12 @@ func TestChainTimeout(t *testing.T) {
 		t.Errorf("took %s", d)
 	}
 }
+
+// --rule's error lists the keys in order, and argRuleKeys is that order.
+func TestArgRuleKeysAreSorted(t *testing.T) {
+	for i := 1; i < len(argRuleKeys); i++ {
+		if argRuleKeys[i-1].key >= argRuleKeys[i].key {
+			t.Errorf("argRuleKeys: %q before %q", argRuleKeys[i-1].key, argRuleKeys[i].key)
+		}
+	}
+}

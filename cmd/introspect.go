@@ -90,17 +90,22 @@ func cutFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
-// timeClaims are the claims shown as times: the NumericDate claims the
-// decode package knows (decode/times.go timeClaims), among them Ory
+// timeClaim is whether a claim is shown as a time: the NumericDate claims the
+// decode package knows (decode/times.go timeClaim), among them Ory
 // Hydra's rat ("requested at", userinfo and introspection). A name ending
 // in "_at" or "_time" is a time too when its value is a plausible
 // NumericDate, as decode treats it.
-var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true,
-	"rat": true, "pwd_exp": true, "orig_iat": true}
+func timeClaim(name string) bool {
+	switch name {
+	case "exp", "iat", "nbf", "auth_time", "updated_at", "rat", "pwd_exp", "orig_iat":
+		return true
+	}
+	return false
+}
 
 // isTimeClaim says whether claim name with seconds sec reads as a time.
 func isTimeClaim(name string, sec int64) bool {
-	if timeClaims[name] {
+	if timeClaim(name) {
 		return sec > 0 && sec < 1<<40
 	}
 	// Plausible NumericDates, as decode/times.go: 2001-09-09 to 2100-01-01.

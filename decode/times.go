@@ -11,18 +11,30 @@ import (
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
-// timeClaims are the NumericDate claims jwtrace knows, with what they mean.
+// timeClaim is what a NumericDate claim jwtrace knows means (a switch:
+// a package-level map is built at every start-up).
 // Other claims are treated as times when their name says so (suffix "_at" or
 // "_time") and their value is a plausible NumericDate.
-var timeClaims = map[string]string{
-	"exp":        "expiry",
-	"nbf":        "not before",
-	"iat":        "issued at",
-	"auth_time":  "sign-in time",
-	"updated_at": "profile updated",
-	"rat":        "token requested",
-	"pwd_exp":    "password expires",
-	"orig_iat":   "original issue time",
+func timeClaim(name string) (meaning string, known bool) {
+	switch name {
+	case "exp":
+		return "expiry", true
+	case "nbf":
+		return "not before", true
+	case "iat":
+		return "issued at", true
+	case "auth_time":
+		return "sign-in time", true
+	case "updated_at":
+		return "profile updated", true
+	case "rat":
+		return "token requested", true
+	case "pwd_exp":
+		return "password expires", true
+	case "orig_iat":
+		return "original issue time", true
+	}
+	return "", false
 }
 
 // Plausible NumericDates: 2001-09-09 to 2100-01-01, in seconds.
@@ -36,7 +48,7 @@ const (
 const LongLifetime = 24 * time.Hour
 
 func isTimeClaim(name string) (string, bool) {
-	if m, ok := timeClaims[name]; ok {
+	if m, ok := timeClaim(name); ok {
 		return m, true
 	}
 	if strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "_time") {
@@ -55,7 +67,7 @@ func (t *Token) evaluateTimes(now time.Time) {
 		if !ok {
 			continue
 		}
-		_, registered := timeClaims[m.Key]
+		_, registered := timeClaim(m.Key)
 		sec, inRange, err := NumericDate(m.Value)
 		if errors.Is(err, ErrNumericRange) {
 			err = nil // shown out of range, as other far times

@@ -21,18 +21,30 @@ var algTable = []algInfo{
 	{name: "HS256", kty: "oct", hashBytes: 32}, {name: "HS384", kty: "oct", hashBytes: 48}, {name: "HS512", kty: "oct", hashBytes: 64},
 }
 
-// The algorithms each key type allows, built from algTable once (shared,
-// never modified).
+// The algorithms each key type allows (shared, never modified), as
+// literals, which need no init code at start-up; TestAlgListsAreTheTables
+// checks them against algTable.
 var (
-	knownAlgs = algNames(func(a algInfo) bool { return true })
-	rsaAlgs   = algNames(func(a algInfo) bool { return a.kty == "RSA" })
-	edAlgs    = algNames(func(a algInfo) bool { return a.kty == "OKP" })
-	curveAlgs = map[string][]string{
-		"P-256": algNames(func(a algInfo) bool { return a.curve == "P-256" }),
-		"P-384": algNames(func(a algInfo) bool { return a.curve == "P-384" }),
-		"P-521": algNames(func(a algInfo) bool { return a.curve == "P-521" }),
-	}
+	knownAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"}
+	rsaAlgs   = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	edAlgs    = []string{"EdDSA", "Ed25519"}
+	p256Algs  = []string{"ES256"}
+	p384Algs  = []string{"ES384"}
+	p521Algs  = []string{"ES512"}
 )
+
+// curveAlgs are the algorithms an EC key on the named curve allows.
+func curveAlgs(curve string) []string {
+	switch curve {
+	case "P-256":
+		return p256Algs
+	case "P-384":
+		return p384Algs
+	case "P-521":
+		return p521Algs
+	}
+	return nil
+}
 
 func algNames(keep func(algInfo) bool) []string {
 	var out []string

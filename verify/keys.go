@@ -79,7 +79,7 @@ func (k *Key) Algorithms(weak bool) []string {
 	case *rsa.PublicKey:
 		algs = rsaAlgs
 	case *ecdsa.PublicKey:
-		algs = curveAlgs[pub.Curve.Params().Name]
+		algs = curveAlgs(pub.Curve.Params().Name)
 	case ed25519.PublicKey:
 		algs = edAlgs
 	case []byte:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // token is what the format check reads from a compact JWS.
@@ -19,7 +20,17 @@ type token struct {
 
 // b64url is RFC 7515's base64url: no padding, and (Strict) no stray bits
 // in the last character, so each token has exactly one encoding.
-var b64url = base64.RawURLEncoding.Strict()
+//
+// A function, not a variable: Strict copies the encoding, which as a
+// package variable would run at every start-up.
+func b64url() *base64.Encoding { return b64urlStrict.Get(strictRawURL) }
+
+var b64urlStrict lazy.Value[*base64.Encoding]
+
+func strictRawURL() *base64.Encoding {
+	e := base64.RawURLEncoding.Strict()
+	return e
+}
 
 // parseToken is the format check: a compact JWS with a JSON header and
 // claims, no duplicate keys, an alg that is not "none", no critical
@@ -45,7 +56,7 @@ func parseToken(compact string, anyPayload bool) (*token, Check) {
 			return fail(CodeFormatParts, Params{{"parts", strconv.Itoa(dots + 1)}})
 		}
 	}
-	hb, err := b64url.DecodeString(h)
+	hb, err := b64url().DecodeString(h)
 	if err != nil {
 		return fail(CodeFormatBase64, Params{{"part", "header"}})
 	}
@@ -87,11 +98,11 @@ func parseToken(compact string, anyPayload bool) (*token, Check) {
 	if s == "" {
 		return fail(CodeFormatNoSignature, nil)
 	}
-	pb, err := b64url.DecodeString(p)
+	pb, err := b64url().DecodeString(p)
 	if err != nil {
 		return fail(CodeFormatBase64, Params{{"part", "payload"}})
 	}
-	sig, err := b64url.DecodeString(s)
+	sig, err := b64url().DecodeString(s)
 	if err != nil {
 		return fail(CodeFormatBase64, Params{{"part", "signature"}})
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // Policy is where a token's keys come from and the rules it must meet,
@@ -406,7 +408,7 @@ func (p Policy) resolve() (Policy, *Profile, []string) {
 	}
 	eff := def.Merge(p)
 	var defaulted []string
-	for _, f := range policyFields {
+	for _, f := range policyFields() {
 		if f.key == "validator" || !def.Declares(f.key) || p.Declares(f.key) {
 			continue
 		}
@@ -492,7 +494,13 @@ type policyField struct {
 	key, rule string
 }
 
-var policyFields = func() []policyField {
+var policyFieldsOnce lazy.Value[[]policyField]
+
+// policyFields are Policy's fields with their YAML keys and rule names,
+// read from the struct tags on first use (not at start-up).
+func policyFields() []policyField { return policyFieldsOnce.Get(buildPolicyFields) }
+
+func buildPolicyFields() []policyField {
 	t := reflect.TypeFor[Policy]()
 	out := make([]policyField, t.NumField())
 	for i := range out {
@@ -500,12 +508,12 @@ var policyFields = func() []policyField {
 		out[i] = policyField{index: i, key: f.Tag.Get("yaml"), rule: f.Tag.Get("rule")}
 	}
 	return out
-}()
+}
 
 // PolicyKey is the YAML key of the Policy field that has the given Rule
 // name ("scope": "scopes"), or "".
 func PolicyKey(rule string) string {
-	for _, f := range policyFields {
+	for _, f := range policyFields() {
 		if f.rule == rule && rule != "" {
 			return f.key
 		}
@@ -515,7 +523,7 @@ func PolicyKey(rule string) string {
 
 // Declares reports whether p declares the field of the given YAML key.
 func (p *Policy) Declares(key string) bool {
-	for _, f := range policyFields {
+	for _, f := range policyFields() {
 		if f.key == key {
 			return reflect.ValueOf(p).Elem().Field(f.index).FieldByName("Set").Bool()
 		}

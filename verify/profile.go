@@ -6,8 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // Profile is what one validator library decides by default: the rules a
@@ -168,14 +169,18 @@ const ProfileJWTrace = "jwtrace"
 
 // profileIndex holds the profiles by name (profiles.go declares them).
 // It and the profiles are built on first use, not at start-up.
-var profileIndex = sync.OnceValue(func() map[string]*Profile {
+var profileIndexOnce lazy.Value[map[string]*Profile]
+
+func profileIndex() map[string]*Profile { return profileIndexOnce.Get(buildProfileIndex) }
+
+func buildProfileIndex() map[string]*Profile {
 	ps := profiles()
 	m := make(map[string]*Profile, len(ps))
 	for _, p := range ps {
 		m[p.Name] = p
 	}
 	return m
-})
+}
 
 // LookupProfile is the profile of a validator name (case-insensitive), or
 // nil.

@@ -1,14 +1,19 @@
 package verify
 
 import (
-	"sync"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // profiles are the validator libraries jwtrace can predict for. Each
 // profile's comment and Sources cite the file and version its defaults
 // were read from.
-var profiles = sync.OnceValue(func() []*Profile {
+var profilesOnce lazy.Value[[]*Profile]
+
+func profiles() []*Profile { return profilesOnce.Get(buildProfiles) }
+
+func buildProfiles() []*Profile {
 	return []*Profile{
 		profileJWTrace(),
 		profileASPNetCore(),
@@ -23,7 +28,7 @@ var profiles = sync.OnceValue(func() []*Profile {
 		profileEnvoy(),
 		profileModAuthOpenIDC(),
 	}
-})
+}
 
 // profileJWTrace is jwtrace's own strict semantics (verify/times.go,
 // verify/claims.go in this repository): no leeway, exp required, nbf and

@@ -209,7 +209,7 @@ var profileDefaultKeys = []string{"leeway", "exp_leeway", "nbf_leeway", "skip_nb
 
 func TestProfileDefaultsAreValidLibraryRules(t *testing.T) {
 	for _, p := range Profiles() {
-		for _, f := range policyFields {
+		for _, f := range policyFields() {
 			if p.Defaults.Declares(f.key) && !slices.Contains(profileDefaultKeys, f.key) {
 				t.Errorf("%s: defaults declare %s, which is the service's configuration, not a library default", p.Name, f.key)
 			}
@@ -258,7 +258,7 @@ func TestProfileDefaultsAreValidLibraryRules(t *testing.T) {
 
 // policyKeyKnown is key when it is a Policy yaml key, else "".
 func policyKeyKnown(key string) string {
-	for _, f := range policyFields {
+	for _, f := range policyFields() {
 		if f.key == key {
 			return key
 		}

@@ -2,7 +2,8 @@ package verify
 
 import (
 	"math/big"
-	"sync"
+
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // rocaPrimes are the small primes of the ROCA fingerprint test (Nemec et
@@ -15,7 +16,11 @@ var rocaPrimes = []int64{3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53
 
 // rocaGroups[i] is the set of powers of 65537 modulo rocaPrimes[i], made
 // on first use (not at start-up: decode should not pay for it).
-var rocaGroups = sync.OnceValue(func() []map[int64]bool {
+var rocaGroupsOnce lazy.Value[[]map[int64]bool]
+
+func rocaGroups() []map[int64]bool { return rocaGroupsOnce.Get(buildRocaGroups) }
+
+func buildRocaGroups() []map[int64]bool {
 	groups := make([]map[int64]bool, len(rocaPrimes))
 	for i, p := range rocaPrimes {
 		g := map[int64]bool{}
@@ -25,7 +30,7 @@ var rocaGroups = sync.OnceValue(func() []map[int64]bool {
 		groups[i] = g
 	}
 	return groups
-})
+}
 
 // rocaVulnerable reports whether n has the ROCA fingerprint
 // (CVE-2017-15361): its factors can be computed, so anyone can sign with it.

@@ -113,11 +113,19 @@ func isForm(ct string) bool {
 	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
-// secretHeaders are masked whole; credentialHeaders keep their scheme.
-var (
-	secretHeaders     = map[string]bool{"Cookie": true, "Set-Cookie": true, "X-Api-Key": true, "Api-Key": true, "Dpop": true}
-	credentialHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true}
-)
+// A secret header is masked whole; a credential header keeps its scheme.
+// (Switches, not maps: a package-level map is built at every start-up.)
+func secretHeader(name string) bool {
+	switch name {
+	case "Cookie", "Set-Cookie", "X-Api-Key", "Api-Key", "Dpop":
+		return true
+	}
+	return false
+}
+
+func credentialHeader(name string) bool {
+	return name == "Authorization" || name == "Proxy-Authorization"
+}
 
 // headerLines writes the headers sorted by name, masked.
 func headerLines(prefix string, h http.Header) []string {
@@ -131,9 +139,9 @@ func headerLines(prefix string, h http.Header) []string {
 		for _, v := range h[name] {
 			canon := http.CanonicalHeaderKey(name)
 			switch {
-			case secretHeaders[canon]:
+			case secretHeader(canon):
 				v = Mask(v)
-			case credentialHeaders[canon]:
+			case credentialHeader(canon):
 				if scheme, rest, ok := strings.Cut(v, " "); ok {
 					v = scheme + " " + Mask(rest)
 				} else {
@@ -150,14 +158,14 @@ func headerLines(prefix string, h http.Header) []string {
 	return lines
 }
 
-// secretParams are the OAuth parameters whose values are secrets, tokens or
+// secretParam is whether name is one of the OAuth parameters whose values are secrets, tokens or
 // one-time codes (RFC 6749, 7009, 7523, 7636, 7662, 8628, 8693).
-var secretParams = map[string]bool{
-	"client_secret": true, "client_assertion": true, "assertion": true,
-	"code": true, "code_verifier": true, "device_code": true, "user_code": true,
-	"refresh_token": true, "access_token": true, "id_token": true, "token": true,
-	"subject_token": true, "actor_token": true, "password": true,
-	"state": true, "nonce": true, "id_token_hint": true, "login_hint_token": true,
+func secretParam(name string) bool {
+	switch name {
+	case "client_secret", "client_assertion", "assertion", "code", "code_verifier", "device_code", "user_code", "refresh_token", "access_token", "id_token", "token", "subject_token", "actor_token", "password", "state", "nonce", "id_token_hint", "login_hint_token":
+		return true
+	}
+	return false
 }
 
 // maskForm masks the secret fields of a form body, keeping the others and
@@ -173,7 +181,7 @@ func maskForm(body string) string {
 		if err != nil {
 			name = k
 		}
-		if secretParams[name] && v != "" {
+		if secretParam(name) && v != "" {
 			parts[i] = k + "=" + Mask(v)
 		}
 	}

@@ -21,10 +21,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/internal/httptrace"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // DefaultTimeout bounds each HTTP request (connection, TLS, headers and
@@ -76,13 +76,17 @@ func NewClient(c Config) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: c.timeout(), CheckRedirect: CheckRedirect(c.AllowHTTP)}, nil
 }
 
+var defaultClient lazy.Value[*http.Client]
+
 // Default is the client of library callers that give none: the policy of
 // a zero Config (DefaultTimeout, system trust, no plain http off the
 // machine), built once and shared so its connections are reused.
-var Default = sync.OnceValue(func() *http.Client {
+func Default() *http.Client { return defaultClient.Get(buildDefault) }
+
+func buildDefault() *http.Client {
 	c, _ := NewClient(Config{}) // no CACerts: no error
 	return c
-})
+}
 
 func (c Config) timeout() time.Duration {
 	if c.Timeout > 0 {

@@ -468,7 +468,7 @@ func disagreement(r *chain.Result) string {
 func checkNames(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		if l, ok := checkLabels[n]; ok {
+		if l, ok := checkLabel(n); ok {
 			out[i] = l
 		} else {
 			out[i] = n

@@ -226,28 +226,47 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 	b.WriteString(ind + "}\n")
 }
 
-// providerNames are the names people know the providers by.
-var providerNames = map[decode.Provider]string{
-	decode.ProviderAzureAD:  "Azure AD",
-	decode.ProviderOkta:     "Okta",
-	decode.ProviderCognito:  "Cognito",
-	decode.ProviderGoogle:   "Google",
-	decode.ProviderFirebase: "Firebase",
-	decode.ProviderKeycloak: "Keycloak",
-	decode.ProviderAuth0:    "Auth0",
+// providerName is the name people know a provider by (a switch, not a
+// map: a package-level map is built at every start-up).
+func providerName(k decode.Provider) string {
+	switch k {
+	case decode.ProviderAzureAD:
+		return "Azure AD"
+	case decode.ProviderOkta:
+		return "Okta"
+	case decode.ProviderCognito:
+		return "Cognito"
+	case decode.ProviderGoogle:
+		return "Google"
+	case decode.ProviderFirebase:
+		return "Firebase"
+	case decode.ProviderKeycloak:
+		return "Keycloak"
+	case decode.ProviderAuth0:
+		return "Auth0"
+	}
+	return ""
 }
 
-var useNames = map[decode.Use]string{
-	decode.UseID:      "ID token",
-	decode.UseAccess:  "access token",
-	decode.UseRefresh: "refresh token",
-	decode.UseLogout:  "logout token",
+// useName names what a token is for.
+func useName(k decode.Use) string {
+	switch k {
+	case decode.UseID:
+		return "ID token"
+	case decode.UseAccess:
+		return "access token"
+	case decode.UseRefresh:
+		return "refresh token"
+	case decode.UseLogout:
+		return "logout token"
+	}
+	return ""
 }
 
 // tokenWhat names the provider and what the token is for, as in
 // "Keycloak refresh token", or "" when neither is known.
 func tokenWhat(t *decode.Token) string {
-	p, u := providerNames[t.Provider], useNames[t.Use]
+	p, u := providerName(t.Provider), useName(t.Use)
 	switch {
 	case p != "" && u != "":
 		return p + " " + u

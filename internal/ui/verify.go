@@ -18,19 +18,33 @@ type VerifyView struct {
 	Validator *verify.Profile
 }
 
-// checkLabels are the checks' names as a person reads them.
-var checkLabels = map[string]string{
-	verify.CheckFormat:    "format",
-	verify.CheckKey:       "key",
-	verify.CheckSignature: "signature",
-	verify.CheckIssuer:    "issuer",
-	verify.CheckAudience:  "audience",
-	verify.CheckExpiry:    "expiry",
-	verify.CheckNotBefore: "not before",
-	verify.CheckIssuedAt:  "issued at",
-	verify.CheckType:      "type",
-	verify.CheckClaims:    "claims",
-	verify.CheckScopes:    "scopes",
+// checkLabel is a check's name as a person reads it.
+func checkLabel(k string) (string, bool) {
+	switch k {
+	case verify.CheckFormat:
+		return "format", true
+	case verify.CheckKey:
+		return "key", true
+	case verify.CheckSignature:
+		return "signature", true
+	case verify.CheckIssuer:
+		return "issuer", true
+	case verify.CheckAudience:
+		return "audience", true
+	case verify.CheckExpiry:
+		return "expiry", true
+	case verify.CheckNotBefore:
+		return "not before", true
+	case verify.CheckIssuedAt:
+		return "issued at", true
+	case verify.CheckType:
+		return "type", true
+	case verify.CheckClaims:
+		return "claims", true
+	case verify.CheckScopes:
+		return "scopes", true
+	}
+	return "", false
 }
 
 // Verification writes verify's checklist for each result: where the keys
@@ -74,7 +88,8 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			default:
 				mark = th.dim.Render("–")
 			}
-			label := fmt.Sprintf("%-10s", checkLabels[c.Name])
+			l, _ := checkLabel(c.Name)
+			label := fmt.Sprintf("%-10s", l)
 			detail := Safe(c.Detail)
 			switch {
 			case c.Status == verify.Skip && (c.Name == verify.CheckIssuer || c.Name == verify.CheckAudience):

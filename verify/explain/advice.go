@@ -2,8 +2,8 @@ package explain
 
 import (
 	"strconv"
-	"sync"
 
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -13,7 +13,13 @@ func say(text string) func(Surface, verify.Params) string {
 
 // adviceText renders each advice code; "" where the surface has no words
 // for it (a flag chain does not have).
-var adviceText = sync.OnceValue(func() map[verify.AdviceCode]func(Surface, verify.Params) string {
+var adviceTextOnce lazy.Value[map[verify.AdviceCode]func(Surface, verify.Params) string]
+
+func adviceText() map[verify.AdviceCode]func(Surface, verify.Params) string {
+	return adviceTextOnce.Get(buildAdviceText)
+}
+
+func buildAdviceText() map[verify.AdviceCode]func(Surface, verify.Params) string {
 	return map[verify.AdviceCode]func(Surface, verify.Params) string{
 		verify.AdviceDecrypt: func(s Surface, _ verify.Params) string {
 			return "an encrypted token must be decrypted by its recipient first; " + s.words("jwtrace verify checks signed tokens", "only signed tokens can be checked", "only signed tokens are accepted")
@@ -71,7 +77,7 @@ var adviceText = sync.OnceValue(func() map[verify.AdviceCode]func(Surface, verif
 			return "any tenant is accepted (the issuer rule is a {tenantid} template" + s.words("; --tenant limits it)", "; tenant: limits it)", ")")
 		},
 	}
-})
+}
 
 // ruleAdvice points at a rule that changes the outcome, when the surface
 // has it.

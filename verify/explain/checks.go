@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/decode"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -39,7 +39,13 @@ func passed(f func(p verify.Params) string) func(Surface, *verify.Check) string 
 
 // checkText renders each code. A code without an entry renders as itself,
 // which TestEveryCodeRendered refuses.
-var checkText = sync.OnceValue(func() map[verify.Code]func(Surface, *verify.Check) string {
+var checkTextOnce lazy.Value[map[verify.Code]func(Surface, *verify.Check) string]
+
+func checkText() map[verify.Code]func(Surface, *verify.Check) string {
+	return checkTextOnce.Get(buildCheckText)
+}
+
+func buildCheckText() map[verify.Code]func(Surface, *verify.Check) string {
 	return map[verify.Code]func(Surface, *verify.Check) string{
 		verify.CodeFormatOK: passed(func(p verify.Params) string {
 			d := "compact JWS, " + p.Get("alg")
@@ -239,7 +245,7 @@ var checkText = sync.OnceValue(func() map[verify.Code]func(Surface, *verify.Chec
 			return "missing " + c.Param("missing") + "; the token has: " + orDash(c.Param("have"))
 		},
 	}
-})
+}
 
 // notDeclared is a check the rules do not make: on the command line an
 // explicit --skip-issuer or a missing --typ; in a chain file a key the hop

@@ -11,8 +11,8 @@ package explain
 
 import (
 	"strings"
-	"sync"
 
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -43,7 +43,11 @@ func (s Surface) String() string {
 
 // ruleWords are the names of the rules on each surface; "" where the
 // surface has no such rule.
-var ruleWords = sync.OnceValue(func() map[string][3]string {
+var ruleWordsOnce lazy.Value[map[string][3]string]
+
+func ruleWords() map[string][3]string { return ruleWordsOnce.Get(buildRuleWords) }
+
+func buildRuleWords() map[string][3]string {
 	return map[string][3]string{
 		verify.RuleIssuer:          {"--issuer", "issuer:", "the issuer rule"},
 		verify.RuleSkipIssuer:      {"--skip-issuer", "", ""},
@@ -68,7 +72,7 @@ var ruleWords = sync.OnceValue(func() map[string][3]string {
 		verify.RuleAllowFutureIat:  {"--allow-future-iat", "allow_future_iat:", ""},
 		verify.RuleTypAllowed:      {"--typ-allowed", "typ_allowed:", "the typ values allowed"},
 	}
-})
+}
 
 // Rule names a rule in the surface's words ("--audience", "audience:"),
 // or "" when the surface has no such rule.

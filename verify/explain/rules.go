@@ -3,13 +3,19 @@ package explain
 import (
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
 // ruleText renders each reason Rules.Check refuses a rule set.
-var ruleText = sync.OnceValue(func() map[verify.RuleCode]func(Surface, verify.Params) string {
+var ruleTextOnce lazy.Value[map[verify.RuleCode]func(Surface, verify.Params) string]
+
+func ruleText() map[verify.RuleCode]func(Surface, verify.Params) string {
+	return ruleTextOnce.Get(buildRuleText)
+}
+
+func buildRuleText() map[verify.RuleCode]func(Surface, verify.Params) string {
 	return map[verify.RuleCode]func(Surface, verify.Params) string{
 		verify.RuleNoIssuer: func(s Surface, _ verify.Params) string {
 			return s.words("no issuer rule: give --issuer URL (repeatable; {tenantid} templates work), --authority, or --skip-issuer to not check it",
@@ -81,7 +87,7 @@ var ruleText = sync.OnceValue(func() map[verify.RuleCode]func(Surface, verify.Pa
 			return ruleOr(s, p) + strconv.Quote(p.Get("value")) + " is empty in the environment: an empty value would turn the rule off"
 		},
 	}
-})
+}
 
 // leewayRule names the leeway rule of a problem (leeway, exp_leeway or
 // nbf_leeway), as the surface calls it.
