@@ -252,7 +252,7 @@ func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
 			// A file (--file, or stdin redirected from one) never
 			// blocks: read it here, without a goroutine to wait on, which
 			// costs a thread at start-up.
-			return decode.ReadLimited(r)
+			return decode.ReadLimitedHint(r, fi.Size())
 		}
 	}
 	type result struct {

@@ -667,11 +667,20 @@ func sizeString(n int) string {
 
 // ReadLimited reads all of r, up to MaxInputBytes; more is an InputError,
 // found without reading the rest.
-func ReadLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
-	if err != nil {
+func ReadLimited(r io.Reader) ([]byte, error) { return ReadLimitedHint(r, 0) }
+
+// ReadLimitedHint is ReadLimited for an input of about size bytes (a
+// file's size), read in one go where io.ReadAll would grow its buffer read
+// by read.
+func ReadLimitedHint(r io.Reader, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size > 0 {
+		buf.Grow(int(min(size, MaxInputBytes)) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, MaxInputBytes+1)); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if len(b) > MaxInputBytes {
 		return nil, &InputError{Msg: fmt.Sprintf("the input is larger than %s; jwtrace reads at most that much (a token response is a few KiB)", sizeString(MaxInputBytes))}
 	}

@@ -288,3 +288,33 @@ func TestExtractIgnoresDottedWordsThatAreNotTokens(t *testing.T) {
 		}
 	}
 }
+
+// callReader counts its Read calls: each is a system call on a file.
+type callReader struct {
+	r     io.Reader
+	calls int
+}
+
+func (c *callReader) Read(p []byte) (int, error) { c.calls++; return c.r.Read(p) }
+
+// A size hint reads a file in one read (and the one that finds its end);
+// a wrong hint still reads it all, and the limit holds whatever the hint.
+func TestReadLimitedHint(t *testing.T) {
+	data := strings.Repeat("eyJhbGciOiJSUzI1NiJ9.", 50) // 1050 bytes
+	for _, hint := range []int64{0, 1, int64(len(data)), 10 * int64(len(data)), 1 << 40} {
+		r := &callReader{r: strings.NewReader(data)}
+		got, err := ReadLimitedHint(r, hint)
+		if err != nil || string(got) != data {
+			t.Fatalf("hint %d: %d bytes, %v", hint, len(got), err)
+		}
+		if hint >= int64(len(data)) && r.calls > 2 {
+			t.Errorf("hint %d: %d reads, want 2", hint, r.calls)
+		}
+	}
+	r := &countingReader{n: 50 << 20}
+	_, err := ReadLimitedHint(r, 50<<20)
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("50 MiB with its size as the hint: err = %v, want an InputError", err)
+	}
+}

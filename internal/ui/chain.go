@@ -49,7 +49,7 @@ func (p *Printer) ChainHeader(v ChainView) *ChainTable {
 	th := p.th
 	var b strings.Builder
 	t := &ChainTable{p: p, width: v.Width, saysWidth: serverWidth, predWidth: predictsWidth}
-	first := []span{{&th.title, fmt.Sprintf("Chain of %d %s", len(v.Hops), map[bool]string{true: "hop", false: "hops"}[len(v.Hops) == 1])}}
+	first := []span{{&th.st().title, fmt.Sprintf("Chain of %d %s", len(v.Hops), map[bool]string{true: "hop", false: "hops"}[len(v.Hops) == 1])}}
 	if v.Token != "" {
 		first = append(first, span{text: " · token " + Safe(v.Token)})
 	}
@@ -57,9 +57,9 @@ func (p *Printer) ChainHeader(v ChainView) *ChainTable {
 	// response: escaped like any text jwtrace did not write.
 	if v.ShowToken {
 		t.line(&b, "", first...)
-		t.line(&b, "", span{&th.dim, "token "}, span{text: Safe(v.Masked)})
+		t.line(&b, "", span{&th.st().dim, "token "}, span{text: Safe(v.Masked)})
 	} else {
-		t.line(&b, "", append(first, span{text: "   "}, span{&th.dim, "[token masked: " + Safe(v.Masked) + "]"})...)
+		t.line(&b, "", append(first, span{text: "   "}, span{&th.st().dim, "[token masked: " + Safe(v.Masked) + "]"})...)
 	}
 	b.WriteString("\n")
 	for i := range v.Hops {
@@ -71,11 +71,11 @@ func (p *Printer) ChainHeader(v ChainView) *ChainTable {
 	t.svcWidth = max(t.svcWidth, len("service"))
 	t.fit()
 	if !t.fitted {
-		fmt.Fprintf(&b, "  %s  %s  %s  %s  %s  %s\n", th.dim.Render(" #"), th.dim.Render(pad("service", t.svcWidth)),
-			th.dim.Render("status"), th.dim.Render(pad("time", 7)), th.dim.Render(pad("server says", serverWidth)), th.dim.Render("jwtrace predicts"))
+		fmt.Fprintf(&b, "  %s  %s  %s  %s  %s  %s\n", th.st().dim.Render(" #"), th.st().dim.Render(pad("service", t.svcWidth)),
+			th.st().dim.Render("status"), th.st().dim.Render(pad("time", 7)), th.st().dim.Render(pad("server says", serverWidth)), th.st().dim.Render("jwtrace predicts"))
 	} else {
-		dim := func(s string) []span { return []span{{&th.dim, s}} }
-		t.row(&b, th.dim.Render(" #"), dim("service"), dim("status"), dim("time"), dim("server says"), dim("jwtrace predicts"))
+		dim := func(s string) []span { return []span{{&th.st().dim, s}} }
+		t.row(&b, th.st().dim.Render(" #"), dim("service"), dim("status"), dim("time"), dim("server says"), dim("jwtrace predicts"))
 	}
 	fmt.Fprint(p.w, b.String())
 	return t
@@ -291,13 +291,13 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	var saysStyle *lipgloss.Style
 	switch {
 	case r.Verdict == chain.Accepted && r.AsExpected:
-		saysStyle = &th.ok
+		saysStyle = &th.st().ok
 	case r.AsExpected:
-		saysStyle = &th.warn
+		saysStyle = &th.st().warn
 	case r.Verdict == chain.NotSent:
-		saysStyle = &th.dim
+		saysStyle = &th.st().dim
 	default:
-		saysStyle = &th.err
+		saysStyle = &th.st().err
 	}
 	if !t.fitted {
 		fmt.Fprintf(&b, "  %2d  %s  %s  %s  %s  %s\n", r.Index, pad(t.service(h), t.svcWidth), pad(status, 6), pad(elapsed, 7), saysStyle.Render(pad(says, serverWidth)), renderSpans(t.predicts(r)))
@@ -310,20 +310,20 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 	// cannot add a line that reads as jwtrace's own.
 	ind := "      "
 	note := func(label, text string) {
-		t.line(&b, ind, span{&th.dim, label}, span{text: Safe(text)})
+		t.line(&b, ind, span{&th.st().dim, label}, span{text: Safe(text)})
 	}
 	t.received(&b, ind, r)
 	for _, u := range r.Redirects {
 		note("redirected to ", u+" (same host: followed)")
 	}
 	if r.BlockedRedirect != "" {
-		t.line(&b, ind, span{&th.warn, "redirect to " + Safe(r.BlockedRedirect) + " not followed: jwtrace never sends the token to another host"})
+		t.line(&b, ind, span{&th.st().warn, "redirect to " + Safe(r.BlockedRedirect) + " not followed: jwtrace never sends the token to another host"})
 	}
 	if r.Error != "" {
 		note("error: ", r.Error)
 	}
 	for _, n := range r.Notes {
-		t.line(&b, ind, span{&th.warn, "note: " + Safe(n)})
+		t.line(&b, ind, span{&th.st().warn, "note: " + Safe(n)})
 	}
 	if r.Verdict.Answered() && !r.AsExpected && (r.Verdict == chain.Accepted || len(r.Expected) > 0) {
 		note("expected ", chain.ExpectText(r.Expected)+", got "+fmt.Sprint(r.Status))
@@ -346,17 +346,17 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		// Which of the validator's defaults decided the prediction.
 		word := map[bool]string{true: "accept", false: "reject"}[p.Accept]
 		for _, why := range p.Because {
-			t.line(&b, ind, span{&th.dim, word + ": "}, span{text: Safe(why)})
+			t.line(&b, ind, span{&th.st().dim, word + ": "}, span{text: Safe(why)})
 		}
 	}
 	if r.Agrees != nil && !*r.Agrees {
-		t.line(&b, ind, span{&th.err, "✗ " + disagreement(r)})
+		t.line(&b, ind, span{&th.st().err, "✗ " + disagreement(r)})
 	}
 	if c := r.Cause; c != nil {
 		from := map[string]string{"rules": fmt.Sprintf("hop %d's declared rules", r.Index), "server": "the server's challenge", "token": "the token itself", "metadata": "the service's metadata"}[c.From]
-		t.line(&b, ind, span{&th.key, "cause: "}, span{&th.title, Safe(c.Claim)}, span{text: " · " + Safe(c.Detail)}, span{&th.dim, " (" + from + ")"})
+		t.line(&b, ind, span{&th.st().key, "cause: "}, span{&th.st().title, Safe(c.Claim)}, span{text: " · " + Safe(c.Detail)}, span{&th.st().dim, " (" + from + ")"})
 		if c.Hint != "" {
-			t.line(&b, ind, span{&th.dim, "hint: "}, span{text: Safe(c.Hint)})
+			t.line(&b, ind, span{&th.st().dim, "hint: "}, span{text: Safe(c.Hint)})
 		}
 	}
 	if r.Body != "" {
@@ -364,7 +364,7 @@ func (t *ChainTable) Hop(h *chain.Hop, r *chain.Result) {
 		if r.BodyTruncated {
 			more = " (truncated)"
 		}
-		t.line(&b, ind, span{&th.dim, "body" + more + ": "}, span{text: Safe(strings.TrimRight(r.Body, "\r\n"))})
+		t.line(&b, ind, span{&th.st().dim, "body" + more + ": "}, span{text: Safe(strings.TrimRight(r.Body, "\r\n"))})
 	}
 	fmt.Fprint(t.p.w, b.String())
 }
@@ -381,7 +381,7 @@ func (t *ChainTable) metadata(b *strings.Builder, ind string, r *chain.Result) {
 		if md.Cached {
 			cached = " (cached " + decode.HumanSeconds(md.AgeSeconds) + " ago)"
 		}
-		t.line(b, ind, span{&th.dim, "metadata (" + from + "): "}, span{text: Safe(md.URL)}, span{&th.dim, cached})
+		t.line(b, ind, span{&th.st().dim, "metadata (" + from + "): "}, span{text: Safe(md.URL)}, span{&th.st().dim, cached})
 		for _, f := range []struct {
 			key    string
 			values []string
@@ -399,11 +399,11 @@ func (t *ChainTable) metadata(b *strings.Builder, ind string, r *chain.Result) {
 			for i, v := range f.values {
 				safe[i] = Safe(v)
 			}
-			t.line(b, ind+"  ", span{&th.dim, f.key + ": "}, span{text: strings.Join(safe, ", ")})
+			t.line(b, ind+"  ", span{&th.st().dim, f.key + ": "}, span{text: strings.Join(safe, ", ")})
 		}
 	}
 	if r.RulesFrom == chain.RulesMetadata {
-		t.line(b, ind, span{&th.key, "rules: "}, span{text: "from the service's metadata (issuer among its authorization servers, audience its resource, keys from that authority)"})
+		t.line(b, ind, span{&th.st().key, "rules: "}, span{text: "from the service's metadata (issuer among its authorization servers, audience its resource, keys from that authority)"})
 	}
 }
 
@@ -425,11 +425,11 @@ func (t *ChainTable) predicts(r *chain.Result) []span {
 	p := r.Prediction
 	switch {
 	case p == nil && r.Received != nil && r.Received.Exchange != nil && r.Received.Exchange.Error != "":
-		return []span{{&th.dim, "— (not called: its exchange failed)"}}
+		return []span{{&th.st().dim, "— (not called: its exchange failed)"}}
 	case p == nil:
-		return []span{{&th.dim, "— (no rules declared)"}}
+		return []span{{&th.st().dim, "— (no rules declared)"}}
 	case p.Error != "":
-		return []span{{&th.warn, "? (keys unavailable)"}}
+		return []span{{&th.st().warn, "? (keys unavailable)"}}
 	}
 	word := "reject"
 	if p.Accept {
@@ -439,9 +439,9 @@ func (t *ChainTable) predicts(r *chain.Result) []span {
 	case r.Agrees == nil:
 		return []span{{text: word}}
 	case *r.Agrees:
-		return []span{{text: pad(word, 6) + "  "}, {&th.ok, "✓"}}
+		return []span{{text: pad(word, 6) + "  "}, {&th.st().ok, "✓"}}
 	}
-	return []span{{text: pad(word, 6) + "  "}, {&th.err, "✗ DISAGREES"}}
+	return []span{{text: pad(word, 6) + "  "}, {&th.st().err, "✗ DISAGREES"}}
 }
 
 // serverSays is the verdict in a few words, escaped.
@@ -485,9 +485,9 @@ func (p *Printer) ChainSummary(rep *chain.Report) {
 // Summary writes the summary line, fitted to the table's width.
 func (t *ChainTable) Summary(rep *chain.Report) {
 	th := t.p.th
-	st := &th.err
+	st := &th.st().err
 	if rep.Summary.OK {
-		st = &th.ok
+		st = &th.st().ok
 	}
 	var b strings.Builder
 	b.WriteString("\n")

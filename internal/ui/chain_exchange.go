@@ -15,14 +15,14 @@ func (t *ChainTable) received(b *strings.Builder, ind string, r *chain.Result) {
 	th := t.p.th
 	if rt := r.Received; rt != nil && rt.From != chain.FromChain {
 		if rt.Exchange != nil && rt.Exchange.Error != "" {
-			t.line(b, ind, span{&th.err, Safe(rt.FromText)})
+			t.line(b, ind, span{&th.st().err, Safe(rt.FromText)})
 		} else {
-			t.line(b, ind, span{&th.key, "token: "}, span{text: TokenSummary(rt)})
-			t.line(b, ind+"  ", span{&th.dim, Safe(rt.FromText)})
+			t.line(b, ind, span{&th.st().key, "token: "}, span{text: TokenSummary(rt)})
+			t.line(b, ind+"  ", span{&th.st().dim, Safe(rt.FromText)})
 		}
 	}
 	if r.Relay != "" {
-		t.line(b, ind, span{&th.warn, "relay: "}, span{text: Safe(r.Relay)})
+		t.line(b, ind, span{&th.st().warn, "relay: "}, span{text: Safe(r.Relay)})
 	}
 }
 
@@ -49,14 +49,14 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 	th := p.th
 	var b strings.Builder
 	head := fmt.Sprintf("Chain of %d %s, pass-through beside exchange", len(c.Rows), map[bool]string{true: "hop", false: "hops"}[len(c.Rows) == 1])
-	b.WriteString(th.title.Render(head))
+	b.WriteString(th.st().title.Render(head))
 	if v.Token != "" {
 		b.WriteString(" · token " + Safe(v.Token))
 	}
 	if v.ShowToken {
-		b.WriteString("\n" + th.dim.Render("token ") + Safe(v.Masked))
+		b.WriteString("\n" + th.st().dim.Render("token ") + Safe(v.Masked))
 	} else {
-		b.WriteString("   " + th.dim.Render("[token masked: "+Safe(v.Masked)+"]"))
+		b.WriteString("   " + th.st().dim.Render("[token masked: "+Safe(v.Masked)+"]"))
 	}
 	b.WriteString("\n\n")
 	nameW := len("service")
@@ -75,15 +75,15 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 		return s
 	}
 	const colW = 14
-	fmt.Fprintf(&b, "  %s  %s  %s  %s\n", th.dim.Render(" #"), th.dim.Render(pad("service", nameW)), th.dim.Render(pad("pass-through", colW)), th.dim.Render("exchange"))
+	fmt.Fprintf(&b, "  %s  %s  %s  %s\n", th.st().dim.Render(" #"), th.st().dim.Render(pad("service", nameW)), th.st().dim.Render(pad("pass-through", colW)), th.st().dim.Render("exchange"))
 	style := func(x chain.CompareCell) func(...string) string {
 		switch {
 		case x.Verdict == chain.Accepted && x.AsExpected:
-			return th.ok.Render
+			return th.st().ok.Render
 		case x.AsExpected:
-			return th.warn.Render
+			return th.st().warn.Render
 		}
-		return th.err.Render
+		return th.st().err.Render
 	}
 	disagree := false
 	for _, r := range c.Rows {
@@ -94,22 +94,22 @@ func (p *Printer) ChainCompare(v ChainView, c *chain.Comparison) {
 		}
 		fmt.Fprintf(&b, "  %2d  %s  %s  %s\n", r.Index, pad(Safe(compareName(r)), nameW), style(r.PassThrough)(pad(cellText(r.PassThrough), colW)), style(r.Exchange)(ex))
 		ind := "      "
-		fmt.Fprintf(&b, "%s%s%s\n", ind, th.dim.Render("pass-through: "), Safe(r.PassThrough.Why))
-		fmt.Fprintf(&b, "%s%s%s\n", ind, th.dim.Render("exchange:     "), Safe(r.Exchange.Why))
+		fmt.Fprintf(&b, "%s%s%s\n", ind, th.st().dim.Render("pass-through: "), Safe(r.PassThrough.Why))
+		fmt.Fprintf(&b, "%s%s%s\n", ind, th.st().dim.Render("exchange:     "), Safe(r.Exchange.Why))
 	}
 	if disagree {
-		b.WriteString(th.dim.Render("  ✗ the server and the hop's declared rules disagree") + "\n")
+		b.WriteString(th.st().dim.Render("  ✗ the server and the hop's declared rules disagree") + "\n")
 	}
 	b.WriteString("\n")
 	for _, s := range []struct {
 		label string
 		rep   *chain.Report
 	}{{"pass-through: ", c.PassThrough}, {"exchange:     ", c.Exchange}} {
-		st := th.err
+		st := th.st().err
 		if s.rep.Summary.OK {
-			st = th.ok
+			st = th.st().ok
 		}
-		b.WriteString(th.dim.Render(s.label) + st.Render(Safe(s.rep.Summary.Text)) + "\n")
+		b.WriteString(th.st().dim.Render(s.label) + st.Render(Safe(s.rep.Summary.Text)) + "\n")
 	}
 	fmt.Fprint(p.w, b.String())
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-
 	"github.com/jwtrace/jwtrace/decode"
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
@@ -73,22 +71,22 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	if showSource || (t.Source != "input" && level == 0) {
 		title = append(title, "from "+Safe(t.Source))
 	}
-	line("%s", th.render(&th.title, strings.Join(title, " · ")))
+	line("%s", th.render(sTitle, strings.Join(title, " · ")))
 	b.WriteString("\n")
 
 	// Header and claims as JSON in the token's own order, with notes.
-	line("%s", th.render(&th.section, "Header"))
+	line("%s", th.render(sSection, "Header"))
 	notes := make([]string, len(t.Header.Members))
 	if v.Explain {
 		for i, m := range t.Header.Members {
-			notes[i] = th.render(&th.dim, Safe(t.ExplainHeader(m.Key, stringValue(m.Value))))
+			notes[i] = th.render(sDim, Safe(t.ExplainHeader(m.Key, stringValue(m.Value))))
 		}
 	}
 	writeObject(b, th, ind+"  ", t.Header.Members, notes)
 
 	if t.Claims != nil {
 		b.WriteString("\n")
-		line("%s", th.render(&th.section, "Claims"))
+		line("%s", th.render(sSection, "Claims"))
 		times := map[int]decode.Time{}
 		for _, tm := range t.Times {
 			times[tm.Member] = tm
@@ -100,19 +98,19 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 				if loc := localTime(tm, v.Local); loc != "" {
 					note += " (" + loc + ")"
 				}
-				notes[i] = Safe(note) + "  " + th.render(relStyle(th, tm), Safe(tm.Relative))
+				notes[i] = Safe(note) + "  " + th.render(relStyle(tm), Safe(tm.Relative))
 			} else if v.Explain {
-				notes[i] = th.render(&th.dim, Safe(t.ExplainClaim(m.Key)))
+				notes[i] = th.render(sDim, Safe(t.ExplainClaim(m.Key)))
 			}
 		}
 		writeObject(b, th, ind+"  ", t.Claims.Members, notes)
 		if t.Lifetime != nil {
-			line("  %s %s %s", th.render(&th.dim, "lifetime"), t.Lifetime.Human, th.render(&th.dim, "(exp - iat)"))
+			line("  %s %s %s", th.render(sDim, "lifetime"), t.Lifetime.Human, th.render(sDim, "(exp - iat)"))
 		}
 		renderDelegation(line, th, t.Delegation())
 	} else if t.Payload != nil {
 		b.WriteString("\n")
-		line("%s", th.render(&th.section, "Payload"))
+		line("%s", th.render(sSection, "Payload"))
 		line("  %s", Safe(*t.Payload))
 	}
 
@@ -120,29 +118,29 @@ func renderToken(b *strings.Builder, th *theme, t *decode.Token, v DecodeView, l
 	b.WriteString("\n")
 	switch {
 	case t.Kind == decode.KindJWE && t.Encryption != nil:
-		line("%s  %s", pad(th.render(&th.section, "Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
+		line("%s  %s", pad(th.render(sSection, "Encrypted"), 10), fmt.Sprintf("alg %s, enc %s, %d bytes of ciphertext", Safe(t.Encryption.Alg), Safe(t.Encryption.Enc), t.Encryption.Ciphertext))
 	case t.Signature != nil:
 		if t.Kind == decode.KindUnsecured {
-			line("%s  %s", pad(th.render(&th.section, "Signature"), 10), th.render(&th.err, "none: the token is not signed"))
+			line("%s  %s", pad(th.render(sSection, "Signature"), 10), th.render(sErr, "none: the token is not signed"))
 		} else {
 			sig := fmt.Sprintf("%s, %d bytes", Safe(t.Signature.Alg), t.Signature.Bytes)
-			line("%s  %s  %s", pad(th.render(&th.section, "Signature"), 10), sig, th.render(&th.dim, "not verified (use jwtrace verify)"))
+			line("%s  %s  %s", pad(th.render(sSection, "Signature"), 10), sig, th.render(sDim, "not verified (use jwtrace verify)"))
 		}
 	}
-	line("%s  %s", pad(th.render(&th.section, "Status"), 10), th.render(statusStyle(th, t.Status), Safe(t.StatusText)))
+	line("%s  %s", pad(th.render(sSection, "Status"), 10), th.render(statusStyle(t.Status), Safe(t.StatusText)))
 
 	// Diagnostics.
 	if len(t.Diagnostics) > 0 {
-		line("%s", th.render(&th.section, "Notes"))
+		line("%s", th.render(sSection, "Notes"))
 		for _, d := range t.Diagnostics {
-			mark, st := "i", &th.info
+			mark, st := "i", sInfo
 			switch d.Severity {
 			case decode.SevError:
-				mark, st = "✗", &th.err
+				mark, st = "✗", sErr
 			case decode.SevWarning:
-				mark, st = "!", &th.warn
+				mark, st = "!", sWarn
 			}
-			line("  %s %s %s", th.render(st, mark), Safe(d.Message), th.render(&th.dim, "["+d.Code+"]"))
+			line("  %s %s %s", th.render(st, mark), Safe(d.Message), th.render(sDim, "["+d.Code+"]"))
 		}
 	}
 
@@ -165,18 +163,18 @@ func renderDelegation(line func(string, ...any), th *theme, d *decode.Delegation
 		subject = "the subject"
 	}
 	if cur := d.Current(); cur != nil {
-		line("  %s %s %s", th.render(&th.dim, "delegation"), Safe(d.Chain),
-			th.render(&th.dim, "("+Safe(cur.Name())+" acts for "+Safe(subject)+" now; RFC 8693 section 4.1)"))
+		line("  %s %s %s", th.render(sDim, "delegation"), Safe(d.Chain),
+			th.render(sDim, "("+Safe(cur.Name())+" acts for "+Safe(subject)+" now; RFC 8693 section 4.1)"))
 	}
 	if d.MayAct != nil {
-		line("  %s %s %s", pad(th.render(&th.dim, "may act"), 10), Safe(d.MayAct.Name()),
-			th.render(&th.dim, "(may_act: "+Safe(d.MayAct.Name())+" may exchange this token to act for "+Safe(subject)+")"))
+		line("  %s %s %s", pad(th.render(sDim, "may act"), 10), Safe(d.MayAct.Name()),
+			th.render(sDim, "(may_act: "+Safe(d.MayAct.Name())+" may exchange this token to act for "+Safe(subject)+")"))
 	}
 	if d.AuthorizedParty != "" {
-		line("  %s %s %s", pad(th.render(&th.dim, "issued to"), 10), Safe(d.AuthorizedParty), th.render(&th.dim, "(azp: the client that asked for this token)"))
+		line("  %s %s %s", pad(th.render(sDim, "issued to"), 10), Safe(d.AuthorizedParty), th.render(sDim, "(azp: the client that asked for this token)"))
 	}
 	for _, p := range d.Problems {
-		line("  %s %s", th.render(&th.warn, "!"), Safe(p))
+		line("  %s %s", th.render(sWarn, "!"), Safe(p))
 	}
 }
 
@@ -199,7 +197,7 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 				val = buf.String()
 			}
 		}
-		l := th.render(&th.key, Safe(string(key))) + ": " + SafeLines(val)
+		l := th.render(sKey, Safe(string(key))) + ": " + SafeLines(val)
 		if i < len(members)-1 {
 			l += ","
 		}
@@ -303,36 +301,35 @@ func localTime(t decode.Time, loc *time.Location) string {
 	return at.Format("2006-01-02 15:04:05 MST")
 }
 
-func relStyle(th *theme, t decode.Time) *lipgloss.Style {
+func relStyle(t decode.Time) styleID {
 	switch t.Claim {
 	case "exp":
 		switch {
 		case t.Delta <= 0:
-			return &th.err
+			return sErr
 		case t.Delta < 15*60:
-			return &th.warn
+			return sWarn
 		default:
-			ok := th.ok.Bold(false)
-			return &ok
+			return sOKPlain
 		}
 	case "nbf":
 		if t.Delta > 0 {
-			return &th.warn
+			return sWarn
 		}
 	}
-	return &th.dim
+	return sDim
 }
 
-func statusStyle(th *theme, s decode.Status) *lipgloss.Style {
+func statusStyle(s decode.Status) styleID {
 	switch s {
 	case decode.StatusValid:
-		return &th.ok
+		return sOK
 	case decode.StatusExpired, decode.StatusMalformed:
-		return &th.err
+		return sErr
 	case decode.StatusNotYetValid, decode.StatusNoExpiry:
-		return &th.warn
+		return sWarn
 	}
-	return &th.dim
+	return sDim
 }
 
 // WriteJSON writes v as JSON: indented for people at a terminal, one

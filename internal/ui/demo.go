@@ -7,19 +7,19 @@ import (
 
 // Step writes a demo step's heading: "── 2/4  Decode the token ──".
 func (p *Printer) Step(n, total int, title string) {
-	fmt.Fprintf(p.w, "\n%s\n", p.th.section.Render(fmt.Sprintf("── %d/%d  %s ", n, total, title)+strings.Repeat("─", max(3, 72-len([]rune(title))-10))))
+	fmt.Fprintf(p.w, "\n%s\n", p.th.st().section.Render(fmt.Sprintf("── %d/%d  %s ", n, total, title)+strings.Repeat("─", max(3, 72-len([]rune(title))-10))))
 }
 
 // Command writes a command line the way a shell shows it.
 func (p *Printer) Command(line string) {
-	fmt.Fprintln(p.w, p.th.dim.Render("$ ")+p.th.key.Render(Safe(line)))
+	fmt.Fprintln(p.w, p.th.st().dim.Render("$ ")+p.th.st().key.Render(Safe(line)))
 }
 
 // Paste writes lines meant to be copied into a shell as they are: no
 // prompt, indented by two spaces (which a shell ignores).
 func (p *Printer) Paste(lines ...string) {
 	for _, l := range lines {
-		fmt.Fprintln(p.w, "  "+p.th.key.Render(Safe(l)))
+		fmt.Fprintln(p.w, "  "+p.th.st().key.Render(Safe(l)))
 	}
 }
 
@@ -27,11 +27,11 @@ func (p *Printer) Paste(lines ...string) {
 func (p *Printer) Para(s string) { fmt.Fprintln(p.w, s) }
 
 // Dim writes a faint line.
-func (p *Printer) Dim(s string) { fmt.Fprintln(p.w, p.th.dim.Render(s)) }
+func (p *Printer) Dim(s string) { fmt.Fprintln(p.w, p.th.st().dim.Render(s)) }
 
 // OK and Fail write a verdict line.
-func (p *Printer) OK(s string)   { fmt.Fprintln(p.w, p.th.ok.Render(s)) }
-func (p *Printer) Fail(s string) { fmt.Fprintln(p.w, p.th.err.Render(s)) }
+func (p *Printer) OK(s string)   { fmt.Fprintln(p.w, p.th.st().ok.Render(s)) }
+func (p *Printer) Fail(s string) { fmt.Fprintln(p.w, p.th.st().err.Render(s)) }
 
 // Table writes rows of cells in aligned columns, indented by two spaces.
 func (p *Printer) Table(rows [][]string) {

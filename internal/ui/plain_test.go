@@ -75,6 +75,10 @@ func TestPlainDecodeOutputIsWhatLipglossWrites(t *testing.T) {
 			if err := p.Tokens(res.Tokens, v); err != nil {
 				t.Fatal(err)
 			}
+			if p.th.styles != nil && !strings.ContainsAny(plain.String(), "\t\r") {
+				// Only text that lipgloss would change needs its styles.
+				t.Errorf("input %d: a plain decode built the lipgloss styles", i)
+			}
 			p = s.Printer(&styled)
 			p.th.plain = false // through lipgloss, with the pipe's (no) colour
 			if err := p.Tokens(res.Tokens, v); err != nil {
@@ -101,7 +105,7 @@ func TestPlainRenderLeavesTabsAndLineBreaksToLipgloss(t *testing.T) {
 	var buf bytes.Buffer
 	p := (&Streams{}).Printer(&buf)
 	for _, s := range []string{"a\tb", "one\r\ntwo", "short\nlonger line", "plain"} {
-		if got, want := p.th.render(&p.th.dim, s), p.th.dim.Render(s); got != want {
+		if got, want := p.th.render(sDim, s), p.th.st().dim.Render(s); got != want {
 			t.Errorf("render(%q) = %q, lipgloss writes %q", s, got, want)
 		}
 	}

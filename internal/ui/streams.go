@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
 )
@@ -27,6 +26,24 @@ type Streams struct {
 	// Location is the local time zone for output; nil means time.Local.
 	// Tests set it instead of changing time.Local under running servers.
 	Location *time.Location
+
+	// inTTY and outTTY remember whether In and Out are terminals: a
+	// command asks several times, and each answer is a system call.
+	inTTY, outTTY ttyAnswer
+}
+
+// ttyAnswer is IsTerminal's answer for one stream, kept with the stream it
+// was for (a Streams whose In or Out is replaced asks again).
+type ttyAnswer struct {
+	of       any
+	terminal bool
+}
+
+func (a *ttyAnswer) get(f any) bool {
+	if a.of == nil || a.of != f {
+		a.of, a.terminal = f, IsTerminal(f)
+	}
+	return a.terminal
 }
 
 // Local is the time zone local times are shown in.
@@ -69,10 +86,10 @@ func IsTerminal(f any) bool {
 }
 
 // StdinIsTerminal reports whether input comes from a person at a terminal.
-func (s *Streams) StdinIsTerminal() bool { return s.StdinTTY || IsTerminal(s.In) }
+func (s *Streams) StdinIsTerminal() bool { return s.StdinTTY || s.inTTY.get(s.In) }
 
 // StdoutIsTerminal reports whether output goes to a terminal.
-func (s *Streams) StdoutIsTerminal() bool { return s.StdoutTTY || IsTerminal(s.Out) }
+func (s *Streams) StdoutIsTerminal() bool { return s.StdoutTTY || s.outTTY.get(s.Out) }
 
 // Environ returns the environment, for termenv.
 func (s *Streams) Environ() []string { return s.Env }
@@ -83,9 +100,19 @@ func (s *Streams) Environ() []string { return s.Env }
 // reads only the environment (no terminfo, no terminal query, no
 // subprocess) and runs only when styled output is written.
 func (s *Streams) Profile(w io.Writer) termenv.Profile {
-	tty := w == s.Out && s.StdoutTTY
-	return termenv.NewOutput(w, termenv.WithEnvironment(s), termenv.WithTTY(tty)).EnvColorProfile()
+	var tty bool
+	if w == s.Out {
+		tty = s.StdoutIsTerminal()
+	} else {
+		tty = IsTerminal(w)
+	}
+	// termenv asks the terminal itself when w is an *os.File; it has the
+	// answer already.
+	return termenv.NewOutput(writerOnly{w}, termenv.WithEnvironment(s), termenv.WithTTY(tty)).EnvColorProfile()
 }
+
+// writerOnly hides a writer's Fd from termenv.
+type writerOnly struct{ io.Writer }
 
 // Printer writes styled output to w with the color profile w deserves.
 type Printer struct {
@@ -96,9 +123,5 @@ type Printer struct {
 // Printer returns a Printer for w (normally s.Out).
 func (s *Streams) Printer(w io.Writer) *Printer {
 	prof := s.Profile(w)
-	r := lipgloss.NewRenderer(w)
-	r.SetColorProfile(prof)
-	th := newTheme(r)
-	th.plain = prof == termenv.Ascii
-	return &Printer{w: w, th: th}
+	return &Printer{w: w, th: &theme{plain: prof == termenv.Ascii, w: w, prof: prof}}
 }

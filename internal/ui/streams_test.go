@@ -36,7 +36,7 @@ func TestColorIsOffForPipesAndOnlyForcedOnWhenNothingForbidsIt(t *testing.T) {
 			if got := p != termenv.Ascii; got != tt.color {
 				t.Errorf("profile %v: color = %v, want %v", p, got, tt.color)
 			}
-			buf.WriteString(s.Printer(&buf).th.err.Render("x"))
+			buf.WriteString(s.Printer(&buf).th.st().err.Render("x"))
 			if hasESC := strings.Contains(buf.String(), "31m"); hasESC != tt.color {
 				t.Errorf("output %q: color codes = %v, want %v", buf.String(), hasESC, tt.color)
 			}

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"io"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
@@ -12,12 +14,32 @@ import (
 // lipgloss renderer whose color profile was decided for that stream, so
 // piped output gets plain text and a terminal gets color.
 type theme struct {
-	title, section, key, dim, ok, warn, err, info lipgloss.Style
-	box                                           lipgloss.Style
 	// plain is true when the stream has no color profile (termenv.Ascii):
 	// then a style writes its text as it is, and render (below) skips
 	// lipgloss, which would only copy it.
 	plain bool
+	// w and prof make the renderer and the styles, on first use (st): a
+	// plain decode never needs them, and building nine lipgloss styles
+	// was a start-up cost.
+	w      io.Writer
+	prof   termenv.Profile
+	styles *styles
+}
+
+type styles struct {
+	title, section, key, dim, ok, warn, err, info lipgloss.Style
+	box                                           lipgloss.Style
+	okPlain                                       lipgloss.Style
+}
+
+// st is the theme's styles.
+func (th *theme) st() *styles {
+	if th.styles == nil {
+		r := lipgloss.NewRenderer(th.w)
+		r.SetColorProfile(th.prof)
+		th.styles = newStyles(r)
+	}
+	return th.styles
 }
 
 // render is st.Render(s), without lipgloss on a plain theme. With no color
@@ -26,18 +48,56 @@ type theme struct {
 // (made spaces), "\r\n" (made "\n") or several lines (padded to one
 // width): such text still goes through lipgloss. Going through lipgloss for
 // every span was a tenth of decode's start-up.
-func (th *theme) render(st *lipgloss.Style, s string) string {
+func (th *theme) render(id styleID, s string) string {
 	if th.plain && !strings.ContainsAny(s, "\t\r\n") {
 		return s
 	}
-	return st.Render(s)
+	return th.st().get(id).Render(s)
+}
+
+// styleID names a style for render, which needs the style itself only
+// when it goes through lipgloss.
+type styleID int
+
+const (
+	sTitle styleID = iota
+	sSection
+	sKey
+	sDim
+	sWarn
+	sErr
+	sOK
+	sInfo
+	sOKPlain // ok, not bold
+)
+
+func (st *styles) get(id styleID) *lipgloss.Style {
+	switch id {
+	case sTitle:
+		return &st.title
+	case sSection:
+		return &st.section
+	case sKey:
+		return &st.key
+	case sWarn:
+		return &st.warn
+	case sErr:
+		return &st.err
+	case sOK:
+		return &st.ok
+	case sInfo:
+		return &st.info
+	case sOKPlain:
+		return &st.okPlain
+	}
+	return &st.dim
 }
 
 // Colors are the basic ANSI ones so they read on light and dark
 // backgrounds alike, without asking the terminal for its background.
-func newTheme(r *lipgloss.Renderer) *theme {
+func newStyles(r *lipgloss.Renderer) *styles {
 	st := r.NewStyle
-	return &theme{
+	return &styles{
 		title:   st().Bold(true),
 		section: st().Bold(true),
 		key:     st().Foreground(lipgloss.Color("6")),
@@ -47,6 +107,7 @@ func newTheme(r *lipgloss.Renderer) *theme {
 		err:     st().Foreground(lipgloss.Color("1")).Bold(true),
 		info:    st().Faint(true),
 		box:     st().Border(lipgloss.NormalBorder()).Padding(0, 1),
+		okPlain: st().Foreground(lipgloss.Color("2")),
 	}
 }
 

@@ -28,9 +28,9 @@ func (p *Printer) validatorBlock(prof *verify.Profile, full bool) {
 	th := p.th
 	w := p.w
 	s := prof.Summary()
-	fmt.Fprintf(w, "%s  %s\n", th.title.Render(Safe(prof.Name)), th.dim.Render(Safe(prof.Library)+" "+Safe(prof.Version)))
+	fmt.Fprintf(w, "%s  %s\n", th.st().title.Render(Safe(prof.Name)), th.st().dim.Render(Safe(prof.Library)+" "+Safe(prof.Version)))
 	row := func(label, value string) {
-		fmt.Fprintf(w, "  %s %s\n", th.key.Render(fmt.Sprintf("%-10s", label)), Safe(value))
+		fmt.Fprintf(w, "  %s %s\n", th.st().key.Render(fmt.Sprintf("%-10s", label)), Safe(value))
 	}
 	row("leeway", "exp "+s.ExpLeeway+", nbf "+s.NbfLeeway)
 	row("times", "nbf "+s.Nbf+"; a future iat "+s.FutureIat+"; exp "+s.Exp)
@@ -107,9 +107,9 @@ func sortedWordKeys(m map[string]string) []string {
 func (p *Printer) AppClaims(prof *verify.Profile, v *verify.AppView) {
 	th := p.th
 	w := p.w
-	fmt.Fprintf(w, "\n%s\n", th.title.Render("As "+Safe(prof.Name)+" hands the claims to the application"))
+	fmt.Fprintf(w, "\n%s\n", th.st().title.Render("As "+Safe(prof.Name)+" hands the claims to the application"))
 	if v == nil {
-		fmt.Fprintf(w, "  %s\n", th.dim.Render(Safe(prof.Name)+" renames no claim: the application reads them as the token has them"))
+		fmt.Fprintf(w, "  %s\n", th.st().dim.Render(Safe(prof.Name)+" renames no claim: the application reads them as the token has them"))
 		return
 	}
 	width := 0
@@ -119,20 +119,20 @@ func (p *Printer) AppClaims(prof *verify.Profile, v *verify.AppView) {
 	for _, c := range v.Claims {
 		value := Safe(textsafe.Cut(string(c.Value), 60))
 		if !c.Mapped {
-			fmt.Fprintf(w, "  %s  %s\n", th.dim.Render(pad(Safe(c.Claim), width)+"   (as is)"), value)
+			fmt.Fprintf(w, "  %s  %s\n", th.st().dim.Render(pad(Safe(c.Claim), width)+"   (as is)"), value)
 			continue
 		}
-		fmt.Fprintf(w, "  %s → %s  %s\n", th.key.Render(pad(Safe(c.Claim), width)), Safe(c.As), value)
+		fmt.Fprintf(w, "  %s → %s  %s\n", th.st().key.Render(pad(Safe(c.Claim), width)), Safe(c.As), value)
 	}
 	if n := v.Name; n != nil {
 		if n.Value == "" {
-			fmt.Fprintf(w, "  %s %s\n", th.warn.Render(Safe(n.Property)+" is empty:"), "it reads "+Safe(n.From)+", which this token does not have"+fixText(n.Fix))
+			fmt.Fprintf(w, "  %s %s\n", th.st().warn.Render(Safe(n.Property)+" is empty:"), "it reads "+Safe(n.From)+", which this token does not have"+fixText(n.Fix))
 		} else {
-			fmt.Fprintf(w, "  %s %s\n", th.key.Render(Safe(n.Property)+" ="), Safe(n.Value)+" (from "+Safe(n.From)+")")
+			fmt.Fprintf(w, "  %s %s\n", th.st().key.Render(Safe(n.Property)+" ="), Safe(n.Value)+" (from "+Safe(n.From)+")")
 		}
 	}
 	if v.Note != "" && v.Name == nil {
-		fmt.Fprintf(w, "  %s\n", th.dim.Render(Safe(v.Note)))
+		fmt.Fprintf(w, "  %s\n", th.st().dim.Render(Safe(v.Note)))
 	}
 }
 

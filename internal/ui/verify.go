@@ -59,7 +59,7 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 	if o := v.Origin; o != nil {
 		writeOrigin(&b, th, o)
 		if pr := v.Validator; pr != nil {
-			fmt.Fprintf(&b, "  %s %s\n", th.key.Render(fmt.Sprintf("%-10s", "validator")),
+			fmt.Fprintf(&b, "  %s %s\n", th.st().key.Render(fmt.Sprintf("%-10s", "validator")),
 				Safe(pr.Name)+", "+Safe(pr.Version)+": its defaults decide every rule not given")
 		}
 		b.WriteString("\n")
@@ -69,7 +69,7 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			b.WriteString("\n")
 		}
 		if len(results) > 1 && r.Source != "" {
-			b.WriteString(th.section.Render(Safe(r.Source)) + "\n")
+			b.WriteString(th.st().section.Render(Safe(r.Source)) + "\n")
 		}
 		unread, why := 0, ""
 		for _, c := range r.Checks {
@@ -82,28 +82,28 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			var mark string
 			switch c.Status {
 			case verify.Pass:
-				mark = th.ok.Render("✓")
+				mark = th.st().ok.Render("✓")
 			case verify.Fail:
-				mark = th.err.Render("✗")
+				mark = th.st().err.Render("✗")
 			default:
-				mark = th.dim.Render("–")
+				mark = th.st().dim.Render("–")
 			}
 			l, _ := checkLabel(c.Name)
 			label := fmt.Sprintf("%-10s", l)
 			detail := Safe(c.Detail)
 			switch {
 			case c.Status == verify.Skip && (c.Name == verify.CheckIssuer || c.Name == verify.CheckAudience):
-				detail = th.warn.Render(detail)
+				detail = th.st().warn.Render(detail)
 			case c.Status == verify.Skip:
-				detail = th.dim.Render(detail)
+				detail = th.st().dim.Render(detail)
 			}
-			fmt.Fprintf(&b, "  %s %s  %s\n", mark, th.key.Render(label), detail)
+			fmt.Fprintf(&b, "  %s %s  %s\n", mark, th.st().key.Render(label), detail)
 			if c.Status == verify.Fail {
 				if want := explain.CLI.Expected(&c); want != "" {
-					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.dim.Render("expected: ")+Safe(want))
+					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.st().dim.Render("expected: ")+Safe(want))
 				}
 				if c.Hint != "" {
-					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.warn.Render("hint: ")+Safe(c.Hint))
+					fmt.Fprintf(&b, "  %s  %s\n", strings.Repeat(" ", 12), th.st().warn.Render("hint: ")+Safe(c.Hint))
 				}
 			}
 		}
@@ -112,21 +112,21 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 			if unread == 1 {
 				word = "check"
 			}
-			fmt.Fprintf(&b, "  %s\n", th.dim.Render(fmt.Sprintf("– %d more %s not made: %s", unread, word, why)))
+			fmt.Fprintf(&b, "  %s\n", th.st().dim.Render(fmt.Sprintf("– %d more %s not made: %s", unread, word, why)))
 		}
 		for _, n := range r.Notes {
-			fmt.Fprintf(&b, "  %s\n", th.dim.Render("note: "+Safe(n)))
+			fmt.Fprintf(&b, "  %s\n", th.st().dim.Render("note: "+Safe(n)))
 		}
 		b.WriteString("\n")
 		if r.Valid {
 			line := "VALID" + strings.TrimPrefix(r.Summary, "valid")
 			if skippedLoud(r) || len(r.Warnings) > 0 {
-				b.WriteString(th.warn.Render(line) + "\n")
+				b.WriteString(th.st().warn.Render(line) + "\n")
 			} else {
-				b.WriteString(th.ok.Render(line) + "\n")
+				b.WriteString(th.st().ok.Render(line) + "\n")
 			}
 		} else {
-			b.WriteString(th.err.Render("REJECTED"+strings.TrimPrefix(r.Summary, "rejected")) + "\n")
+			b.WriteString(th.st().err.Render("REJECTED"+strings.TrimPrefix(r.Summary, "rejected")) + "\n")
 		}
 	}
 	_, err := p.w.Write([]byte(b.String()))
@@ -135,15 +135,15 @@ func (p *Printer) Verification(results []*verify.Result, v VerifyView) error {
 
 func writeOrigin(b *strings.Builder, th *theme, o *verify.Origin) {
 	row := func(k, v string) {
-		fmt.Fprintf(b, "  %s %s\n", th.key.Render(fmt.Sprintf("%-10s", k)), v)
+		fmt.Fprintf(b, "  %s %s\n", th.st().key.Render(fmt.Sprintf("%-10s", k)), v)
 	}
 	switch {
 	case o.Authority != "":
-		b.WriteString(th.title.Render("Verifying against "+Safe(o.Authority)) + "\n")
+		b.WriteString(th.st().title.Render("Verifying against "+Safe(o.Authority)) + "\n")
 	case o.JWKS != nil:
-		b.WriteString(th.title.Render("Verifying with the JWKS at "+Safe(o.JWKS.URL)) + "\n")
+		b.WriteString(th.st().title.Render("Verifying with the JWKS at "+Safe(o.JWKS.URL)) + "\n")
 	default:
-		b.WriteString(th.title.Render("Verifying with local keys") + "\n")
+		b.WriteString(th.st().title.Render("Verifying with local keys") + "\n")
 	}
 	if o.Discovery != nil {
 		row("discovery", Safe(o.Discovery.URL)+fetched(th, o.Discovery))
@@ -159,7 +159,7 @@ func writeOrigin(b *strings.Builder, th *theme, o *verify.Origin) {
 	}
 	row("keys", Safe(o.KeysText()))
 	for _, n := range o.Notes {
-		row("note", th.dim.Render(Safe(n)))
+		row("note", th.st().dim.Render(Safe(n)))
 	}
 }
 
@@ -167,13 +167,13 @@ func fetched(th *theme, f *verify.FetchInfo) string {
 	// The kid and the error may be a token's or a server's bytes.
 	switch {
 	case f.Refetched && f.Before != nil && f.Before.Cached:
-		return th.dim.Render(" (refetched: kid " + Safe(f.RefetchKid) + " was not in the copy cached " + relAgo(f.Before.Age) + ")")
+		return th.st().dim.Render(" (refetched: kid " + Safe(f.RefetchKid) + " was not in the copy cached " + relAgo(f.Before.Age) + ")")
 	case f.Refetched:
-		return th.dim.Render(" (fetched, then refetched: kid " + Safe(f.RefetchKid) + " was not in it)")
+		return th.st().dim.Render(" (fetched, then refetched: kid " + Safe(f.RefetchKid) + " was not in it)")
 	case f.RefetchError != "":
-		return th.dim.Render(" (" + firstCopy(f) + "; kid " + Safe(f.RefetchKid) + " was not in it, and the refetch failed: " + Safe(f.RefetchError) + ")")
+		return th.st().dim.Render(" (" + firstCopy(f) + "; kid " + Safe(f.RefetchKid) + " was not in it, and the refetch failed: " + Safe(f.RefetchError) + ")")
 	}
-	return th.dim.Render(" (" + firstCopy(f) + ")")
+	return th.st().dim.Render(" (" + firstCopy(f) + ")")
 }
 
 func firstCopy(f *verify.FetchInfo) string {
@@ -191,7 +191,7 @@ func relAgo(d time.Duration) string {
 }
 
 // Warning styles a warning for the Printer's stream.
-func (p *Printer) Warning(s string) string { return p.th.warn.Render(s) }
+func (p *Printer) Warning(s string) string { return p.th.st().warn.Render(s) }
 
 // skippedLoud reports whether a valid result left the issuer or the
 // audience unchecked.
@@ -206,5 +206,5 @@ func skippedLoud(r *verify.Result) bool {
 
 // Box draws lines in a plain box, as login shows its device code.
 func (p *Printer) Box(lines []string) string {
-	return p.th.box.Render(strings.Join(lines, "\n"))
+	return p.th.st().box.Render(strings.Join(lines, "\n"))
 }
