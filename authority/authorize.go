@@ -6,13 +6,14 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/htmlsafe"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // DefaultCodeTTL is how long an authorization code can be redeemed (RFC
@@ -214,9 +215,17 @@ type authPageData struct {
 }
 
 // authTmpl is parsed when a page is first served, not at init: every
-// jwtrace command links this package (issue 18, start-up).
-var authTmpl = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("authorize").Parse(`<!doctype html>
+// jwtrace command links this package (issue 18, start-up). It is htmlsafe,
+// not html/template, whose package init every command would pay for.
+var authTmplOnce lazy.Value[*htmlsafe.Template]
+
+func authTmpl() *htmlsafe.Template { return authTmplOnce.Get(parseAuthTmpl) }
+
+func parseAuthTmpl() *htmlsafe.Template { return htmlsafe.Must("authorize", authPageText) }
+
+// authPageText is the sign-in page: htmlsafe escapes each value for
+// where it goes (text, attribute, the form's URL).
+const authPageText = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace authority: sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
@@ -235,8 +244,7 @@ select,button{font-size:1.1rem;padding:.3rem}.err{color:#b00}</style>
 <button type="submit" name="action" value="deny" id="deny">Deny</button></p>
 </form>{{end}}
 </body></html>
-`))
-})
+`
 
 func (a *Authority) renderAuth(w http.ResponseWriter, status int, d authPageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

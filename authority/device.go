@@ -5,14 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jwtrace/jwtrace/internal/htmlsafe"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 )
 
 // deviceGrant is a device authorization in progress (RFC 8628).
@@ -329,9 +330,17 @@ type pageData struct {
 }
 
 // pageTmpl is parsed when a page is first served, not at init: every
-// jwtrace command links this package (issue 18, start-up).
-var pageTmpl = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("device").Parse(`<!doctype html>
+// jwtrace command links this package (issue 18, start-up). It is htmlsafe,
+// not html/template, whose package init every command would pay for.
+var pageTmplOnce lazy.Value[*htmlsafe.Template]
+
+func pageTmpl() *htmlsafe.Template { return pageTmplOnce.Get(parsePageTmpl) }
+
+func parsePageTmpl() *htmlsafe.Template { return htmlsafe.Must("device", devicePageText) }
+
+// devicePageText is the device page: htmlsafe escapes each value for
+// where it goes (text, attribute, the form's URL).
+const devicePageText = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace authority: device sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
@@ -357,8 +366,7 @@ input,select,button{font-size:1.1rem;padding:.3rem}.err{color:#b00}.code{font-fa
 <p><button type="submit" name="action" value="continue">Continue</button></p>
 </form>{{end}}
 </body></html>
-`))
-})
+`
 
 // csrfCookie names the cookie of the device page's CSRF protection: a
 // random value in a SameSite=Strict cookie, and an HMAC of it (under a

@@ -9,16 +9,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/jwtrace/jwtrace/internal/htmlsafe"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/verify"
 )
 
@@ -108,7 +108,14 @@ type callback struct {
 	done chan error
 }
 
-var resultPage = sync.OnceValue(func() *template.Template { return template.Must(template.New("result").Parse(resultText)) })
+// resultPage is the page the browser shows after the redirect, parsed on
+// first use. It is htmlsafe, not html/template, whose package init every
+// jwtrace command would pay for (issue 18, start-up).
+var resultPageOnce lazy.Value[*htmlsafe.Template]
+
+func resultPage() *htmlsafe.Template { return resultPageOnce.Get(parseResultPage) }
+
+func parseResultPage() *htmlsafe.Template { return htmlsafe.Must("result", resultText) }
 
 const resultText = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwtrace: {{.Title}}</title>

@@ -3,13 +3,13 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"html/template"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jwtrace/jwtrace/chain"
+	"github.com/jwtrace/jwtrace/internal/htmlsafe"
+	"github.com/jwtrace/jwtrace/internal/lazy"
 	"github.com/jwtrace/jwtrace/internal/textsafe"
 )
 
@@ -122,6 +122,17 @@ func path(raw string) string {
 // the hint. Its Content-Security-Policy forbids every load (styles are
 // inline, there is no script), so opening it makes no request.
 func ChainHTML(rep *chain.Report, info Chain) []byte {
+	var b bytes.Buffer
+	if err := pageTemplate().Execute(&b, pageData(rep, info)); err != nil {
+		// The template and its data are this package's: a failure is a
+		// bug, not an input.
+		panic("report: HTML: " + err.Error())
+	}
+	return b.Bytes()
+}
+
+// pageData is what the page shows.
+func pageData(rep *chain.Report, info Chain) htmlPage {
 	n := len(rep.Hops)
 	p := htmlPage{
 		Title:     "jwtrace chain report",
@@ -182,13 +193,7 @@ func ChainHTML(rep *chain.Report, info Chain) []byte {
 		d.Rows = append(d.Rows, rw)
 		p.Hops = append(p.Hops, hopHTML(r, info))
 	}
-	var b bytes.Buffer
-	if err := pageTemplate().Execute(&b, p); err != nil {
-		// The template and its data are this package's: a failure is a
-		// bug, not an input.
-		panic("report: HTML: " + err.Error())
-	}
-	return b.Bytes()
+	return p
 }
 
 func hopHTML(r *chain.Result, info Chain) htmlHop {
@@ -245,14 +250,21 @@ func hopHTML(r *chain.Result, info Chain) htmlHop {
 	return h
 }
 
-// pageTemplate is the page. html/template escapes every value for where
-// it goes (text, attribute); the values are clean already (no control
-// or bidirectional characters).
+// pageTemplate is the page. htmlsafe escapes every value for where it
+// goes (text, attribute; only numbers inside <style>), and refuses the
+// template if a value would go anywhere else; the values are clean
+// already (no control or bidirectional characters). It is not
+// html/template, whose package init every jwtrace run would pay for
+// (issue 18, start-up).
 //
 // It is parsed on first use, not at start-up: every jwtrace run would
 // otherwise pay for it (a million instructions, more than decoding a
 // token).
-var pageTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("chain").Parse(pageText)) })
+var pageTemplateOnce lazy.Value[*htmlsafe.Template]
+
+func pageTemplate() *htmlsafe.Template { return pageTemplateOnce.Get(parsePageTemplate) }
+
+func parsePageTemplate() *htmlsafe.Template { return htmlsafe.Must("chain", pageText) }
 
 const pageText = `<!DOCTYPE html>
 <html lang="en">

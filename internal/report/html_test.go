@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	htmltemplate "html/template" // in a test only, to compare: the binary does not link it
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -227,5 +228,83 @@ func TestBrowserWatchSeesLoads(t *testing.T) {
 		if h == "/blocked.png" {
 			t.Error("the CSP did not block the load")
 		}
+	}
+}
+
+// A hostile server's bytes and a hostile hop name are text in the page,
+// wherever they go (the hop's label in the diagram and its heading, the
+// server's description, its WWW-Authenticate, its body): escaped in the
+// HTML, and in a browser no element or attribute comes of them.
+func TestChainHTMLEscapesAHostileHop(t *testing.T) {
+	t.Parallel()
+	const evil = `</pre><script>alert(1)</script> " onload="x`
+	const escaped = `&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt; &#34; onload=&#34;x`
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.ReplaceAll(evil, `"`, `\"`)+`"`)
+		rw.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(rw, evil)
+	}))
+	t.Cleanup(srv.Close)
+	w := newWorld(t)
+	rep := w.run(t, []chain.Hop{{Name: "evil " + evil, Method: "GET", URL: srv.URL + "/x"}}, false)
+	page := string(ChainHTML(rep, w.info()))
+	for _, want := range []string{
+		`<title>evil ` + escaped + `</title>`,
+		`<span class="hop-label">evil ` + escaped + `</span>`,
+		`<dt>server says</dt><dd>` + escaped + `</dd>`,
+		`<dt>WWW-Authenticate</dt><dd><pre>Bearer error=&#34;invalid_token&#34;, error_description=&#34;&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt; \&#34; onload=\&#34;x&#34;</pre></dd>`,
+		`<dt>body</dt><dd><pre>` + escaped + `</pre></dd>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if m := regexp.MustCompile(`(?i)<script|" onload="`).FindString(page); m != "" {
+		t.Errorf("the page holds %q", m)
+	}
+
+	b := authoritytest.StartBrowser(t)
+	page2 := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(rw, page)
+	}))
+	t.Cleanup(page2.Close)
+	b.Navigate(page2.URL + "/report.html")
+	b.WaitFor("document.getElementById('summary') !== null")
+	var dom struct {
+		Scripts, Onload int
+		Label, Body     string
+	}
+	js := `JSON.stringify({Scripts: document.querySelectorAll('script').length, Onload: document.querySelectorAll('[onload]').length,
+		Label: document.querySelector('.hop-label').textContent, Body: Array.from(document.querySelectorAll('dd pre')).map(function(e){return e.textContent}).join('|')})`
+	if err := json.Unmarshal([]byte(b.Eval(js)), &dom); err != nil {
+		t.Fatal(err)
+	}
+	if dom.Scripts != 0 || dom.Onload != 0 {
+		t.Errorf("the browser made %d script elements and %d onload attributes", dom.Scripts, dom.Onload)
+	}
+	if dom.Label != "evil "+evil || !strings.HasSuffix(dom.Body, "|"+evil) || strings.Count(dom.Body, evil) != 1 {
+		t.Errorf("the browser shows label %q, bodies %q", dom.Label, dom.Body)
+	}
+}
+
+// htmlsafe writes the page as html/template did, byte for byte, but for
+// a '+', which html/template alone writes as &#43; (the same character to
+// a browser).
+func TestChainHTMLSameAsHTMLTemplate(t *testing.T) {
+	w := newWorld(t)
+	rep := w.run(t, w.hops(), false)
+	var b bytes.Buffer
+	if err := htmltemplate.Must(htmltemplate.New("chain").Parse(pageText)).Execute(&b, pageData(rep, w.info())); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ReplaceAll(b.String(), "&#43;", "+")
+	got := string(ChainHTML(rep, w.info()))
+	if got != want {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Errorf("the page differs from html/template's at byte %d:\nhtmlsafe      %q\nhtml/template %q", i, got[max(0, i-40):min(len(got), i+40)], want[max(0, i-40):min(len(want), i+40)])
 	}
 }
