@@ -105,3 +105,35 @@ func TestSIGTERMStopsACommandThatWaits(t *testing.T) {
 		})
 	}
 }
+
+// Every command runs the init of every package linked into jwtrace, so
+// start-up work in any of them is decode's too (issue 18). jwtrace's own
+// packages have none (values are built on first use: internal/lazy), and
+// html/template and encoding/xml, whose inits compile regexps and build
+// maps, are not linked (internal/htmlsafe, report's JUnit writer).
+func TestStartUpRunsNoInitOfOurs(t *testing.T) {
+	in, err := os.Open("testdata/tokens/access.jwt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	c := exec.Command(os.Args[0], "decode")
+	c.Env = append(os.Environ(), "JWTRACE_TEST_MAIN=1", "GODEBUG=inittrace=1")
+	c.Stdin = in
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("decode: %v\n%s", err, stderr.String())
+	}
+	trace := stderr.String()
+	if !strings.Contains(trace, "init runtime @") {
+		t.Fatalf("no init trace on stderr:\n%s", trace)
+	}
+	for _, line := range strings.Split(trace, "\n") {
+		for _, pkg := range []string{"github.com/jwtrace/jwtrace", "html/template ", "encoding/xml "} {
+			if strings.HasPrefix(line, "init "+pkg) {
+				t.Errorf("start-up work: %s", line)
+			}
+		}
+	}
+}

@@ -30,7 +30,7 @@ func TestInitParsesNoTemplates(t *testing.T) {
 	}
 	m := regexp.MustCompile(`(?m)^init github\.com/jwtrace/jwtrace/authority @\S+ ms, \S+ ms clock, (\d+) bytes, (\d+) allocs$`).FindSubmatch(out)
 	if m == nil {
-		t.Fatalf("no init line for the authority package in:\n%s", out)
+		return // no init work at all (inittrace lists only packages that have some)
 	}
 	bytes, _ := strconv.Atoi(string(m[1]))
 	allocs, _ := strconv.Atoi(string(m[2]))
