@@ -5,13 +5,20 @@
 //	go run ./internal/tools/startup [-runs 300] [-rounds 3] [-token FILE]
 //
 // It builds both programs with the release build's flags (CGO_ENABLED=0,
-// -trimpath, -ldflags "-s -w") into a temporary directory, copies each once
-// (a file the linker wrote and one written by cp, dpkg or tar differ in
-// how the kernel maps them; both get the second kind, the way an installed
-// jwtrace is), then runs them interleaved — hello, jwtrace, hello, … — so
-// that the machine's load falls on both alike. Each round prints the
-// medians and their ratio. The machine is shared: read the ratio, not the
-// microseconds, and look at every round.
+// -trimpath, -ldflags "-s -w") into a temporary directory, then runs them
+// interleaved — hello, jwtrace, hello, … — so that the machine's load falls
+// on both alike. Each round prints the medians and their ratio. The machine
+// is shared: read the ratio, not the microseconds, and look at every round.
+//
+// How the kernel holds a binary's pages changes the cost of mapping them,
+// so both programs are timed in two states (-state picks one):
+//   - disk: dropped from the page cache (posix_fadvise DONTNEED, for these
+//     two files only) and read back by the first run, as after a reboot;
+//     a file the linker has just written (go build, go install) maps the
+//     same way;
+//   - written: rewritten through write(2), as cp, tar and dpkg write an
+//     installed binary, and timed while those pages are cached (large
+//     folios: cheaper page faults).
 package main
 
 import (
@@ -24,6 +31,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const hello = `package main
@@ -37,15 +46,24 @@ func main() {
 	runs := flag.Int("runs", 300, "runs of each program per round")
 	rounds := flag.Int("rounds", 3, "rounds")
 	token := flag.String("token", "testdata/tokens/access.jwt", "the token decode reads on stdin")
-	asBuilt := flag.Bool("as-built", false, "time the files as the linker wrote them, not copied")
+	state := flag.String("state", "", "time the files in one state only: disk or written (default both)")
 	flag.Parse()
-	if err := run(*runs, *rounds, *token, !*asBuilt); err != nil {
+	states := []string{"disk", "written"}
+	switch *state {
+	case "":
+	case "disk", "written":
+		states = []string{*state}
+	default:
+		fmt.Fprintln(os.Stderr, "startup: -state is disk or written")
+		os.Exit(2)
+	}
+	if err := run(*runs, *rounds, *token, states); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs, rounds int, token string, copied bool) error {
+func run(runs, rounds int, token string, states []string) error {
 	dir, err := os.MkdirTemp("", "jwtrace-startup-")
 	if err != nil {
 		return err
@@ -68,28 +86,48 @@ func run(runs, rounds int, token string, copied bool) error {
 	if err := build(hdir, hw); err != nil {
 		return err
 	}
-	for _, p := range []string{jw, hw} {
-		if !copied {
-			break
-		}
-		if err := recopy(p); err != nil {
-			return err
-		}
-	}
 	cmds := [][]string{{hw}, {jw, "decode"}}
-	// A warm-up round that is not counted: page cache, CPU frequency.
-	if _, err := interleave(cmds, 30, token); err != nil {
-		return err
-	}
-	for r := 1; r <= rounds; r++ {
-		times, err := interleave(cmds, runs, token)
-		if err != nil {
+	for _, state := range states {
+		for _, p := range []string{jw, hw} {
+			var err error
+			if state == "disk" {
+				err = evict(p)
+			} else {
+				err = recopy(p)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		// A first round that is not counted (it reads the files back in,
+		// and the CPU's frequency settles).
+		if _, err := interleave(cmds, 30, token); err != nil {
 			return err
 		}
-		h, j := median(times[0]), median(times[1])
-		fmt.Printf("round %d: hello %6.0f µs, jwtrace decode %6.0f µs: %.2f×\n", r, us(h), us(j), float64(j)/float64(h))
+		for r := 1; r <= rounds; r++ {
+			times, err := interleave(cmds, runs, token)
+			if err != nil {
+				return err
+			}
+			h, j := median(times[0]), median(times[1])
+			fmt.Printf("%-7s round %d: hello %6.0f µs, jwtrace decode %6.0f µs: %.2f×\n", state, r, us(h), us(j), float64(j)/float64(h))
+		}
 	}
 	return nil
+}
+
+// evict drops path's pages from the page cache (after writing them out),
+// so that the next run reads it from disk.
+func evict(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
 
 func build(pkg, out string) error {
