@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/muesli/termenv"
-	"golang.org/x/term"
 )
 
 // Streams are a command's standard streams and environment. Commands take
@@ -80,7 +80,10 @@ func (s *Streams) LookupEnv(key string) (string, bool) {
 func IsTerminal(f any) bool {
 	type fder interface{ Fd() uintptr }
 	if x, ok := f.(fder); ok {
-		return term.IsTerminal(int(x.Fd()))
+		// go-isatty, as termenv (whose init has already asked it about
+		// stdout) does: x/term's IsTerminal is the same TCGETS ioctl,
+		// in code decode would otherwise load only for this.
+		return isatty.IsTerminal(x.Fd())
 	}
 	return false
 }
