@@ -13,7 +13,6 @@ import (
 )
 
 func main() {
-	growStack(len(os.Args))
 	ctx := newSignalContext()
 	if !local(os.Args[1:]) {
 		// A command that may wait installs the handler before it says
@@ -88,19 +87,4 @@ func (c *signalContext) stop() {
 	}
 	c.mu.Unlock()
 	c.cancel()
-}
-
-// growStack grows the main goroutine's stack to 32 KiB at once, while it
-// is two frames deep. A goroutine's stack starts small and doubles when a
-// call needs more, and each growth copies the stack and walks every frame
-// on it, reading each function's tables from the binary: decode's grew at
-// its deepest, loading the local time zone under cobra and the renderer
-// (time.readFile has a 4 KiB buffer on the stack). Growing here costs
-// less (issue 18: start-up, 1.5% measured by internal/tools/startup).
-//
-//go:noinline
-func growStack(n int) byte {
-	var buf [24 << 10]byte
-	buf[n%len(buf)] = byte(n)
-	return buf[(n*7)%len(buf)]
 }

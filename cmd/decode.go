@@ -135,7 +135,13 @@ func runDecode(opts *decodeOptions) error {
 		if !opts.explainSet {
 			explain = s.StdoutIsTerminal()
 		}
-		view := ui.DecodeView{Explain: explain, Local: s.Local()}
+		// The zone is loaded here, not where the renderer first asks for
+		// it: loading reads /etc/localtime with a 4 KiB buffer on the
+		// stack, and that deep under the renderer grew the goroutine's
+		// stack (a copy that walks every frame: 10% of decode's run).
+		local := s.Local()
+		_ = local.String()
+		view := ui.DecodeView{Explain: explain, Local: local}
 		if err := s.Printer(s.Out).Tokens(res.Tokens, view); err != nil {
 			return err
 		}
