@@ -232,10 +232,10 @@ func (t *Token) checkClaims() {
 		t.diag(SevWarning, CodeNoIss, "no iss: nothing says who issued the token, so services cannot check it")
 	}
 	if v, ok := c.Get("aud"); ok {
-		var s string
 		var list []json.RawMessage
+		_, isString := StringValue(v)
 		switch {
-		case json.Unmarshal(v, &s) == nil:
+		case isString:
 			t.diag(SevInfo, CodeAudString, "aud is a single string; that is allowed (RFC 7519 section 4.1.3), but a service that expects an array may reject it")
 		case json.Unmarshal(v, &list) == nil && len(list) == 0:
 			t.diag(SevWarning, CodeAudEmpty, "aud is an empty array: no service should accept this token")

@@ -168,8 +168,7 @@ func stringOf(v json.RawMessage) string {
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
-	var s string
-	_ = json.Unmarshal(v, &s)
+	s, _ := StringValue(v)
 	return s
 }
 

@@ -59,11 +59,40 @@ func (o *Object) String(key string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	return StringValue(v)
+}
+
+// StringValue returns what json.Unmarshal of raw into a string returns,
+// and whether it succeeds. A literal with no escape, control character,
+// inner quote or invalid UTF-8 (nearly every claim) is its own bytes
+// between the quotes, read without encoding/json's reflection, which
+// decode would otherwise pull in at every start; any other text goes to
+// json.Unmarshal, so the result is the same for every input
+// (TestStringValueIsUnmarshal).
+func StringValue(raw []byte) (string, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
+		return string(raw[1 : n-1]), true
+	}
 	var s string
-	if json.Unmarshal(v, &s) != nil {
+	if json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// plainString reports whether b is a JSON string's content that decodes
+// to itself: valid UTF-8 with no quote, backslash or control character.
+func plainString(b []byte) bool {
+	ascii := true
+	for _, c := range b {
+		switch {
+		case c < 0x20 || c == '"' || c == '\\':
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(b)
 }
 
 // Strings returns a member that is a string, or an array of strings, as
@@ -74,8 +103,7 @@ func (o *Object) Strings(key string, fields bool) []string {
 	if !ok {
 		return nil
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if s, ok := StringValue(v); ok {
 		if fields {
 			return strings.Fields(s)
 		}

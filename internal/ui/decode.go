@@ -189,7 +189,7 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 	lines := make([]string, len(members))
 	width := 0
 	for i, m := range members {
-		key, _ := json.Marshal(m.Key)
+		key := jsonQuote(m.Key)
 		val := string(m.Value)
 		if len(val) > 100 && (val[0] == '[' || val[0] == '{') {
 			var buf bytes.Buffer
@@ -197,7 +197,7 @@ func writeObject(b *strings.Builder, th *theme, ind string, members []decode.Mem
 				val = buf.String()
 			}
 		}
-		l := th.render(sKey, Safe(string(key))) + ": " + SafeLines(val)
+		l := th.render(sKey, Safe(key)) + ": " + SafeLines(val)
 		if i < len(members)-1 {
 			l += ","
 		}
@@ -283,11 +283,21 @@ func stringOf(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return "", false
+	return decode.StringValue(raw)
+}
+
+// jsonQuote is json.Marshal of s, as a string. A key of printable ASCII
+// with nothing encoding/json escapes (quote, backslash, <, >, &) is quoted
+// as it is, without encoding/json's reflection; any other goes to
+// json.Marshal (TestJSONQuoteIsMarshal).
+func jsonQuote(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return string(b)
+		}
 	}
-	return s, true
+	return `"` + s + `"`
 }
 
 func localTime(t decode.Time, loc *time.Location) string {

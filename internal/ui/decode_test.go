@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -184,5 +185,26 @@ func TestPrinterTokensNamesTheProviderAndWhatTheTokenIsFor(t *testing.T) {
 	}
 	if strings.Contains(out, "access token") {
 		t.Errorf("a refresh token called an access token:\n%s", out)
+	}
+}
+
+// jsonQuote is json.Marshal of a string, for every key a token can have.
+func TestJSONQuoteIsMarshal(t *testing.T) {
+	keys := []string{"", "aud", "preferred_username", "a b", "a\"b", "a\\b", "<x>", "a&b", "\x00", "\x1f",
+		"\x7f", "é", "日本", "\u2028", "\u2029", "\xff", "a\xc3", "\ufffd", "~", " ", "\t", "\n"}
+	for c := rune(0); c < 0x300; c++ {
+		keys = append(keys, "k"+string(c))
+	}
+	for b := 0; b < 256; b++ {
+		keys = append(keys, "k"+string([]byte{byte(b)}))
+	}
+	for _, k := range keys {
+		want, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := jsonQuote(k); got != string(want) {
+			t.Errorf("jsonQuote(%q) = %s, json.Marshal gives %s", k, got, want)
+		}
 	}
 }
